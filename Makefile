@@ -1,0 +1,42 @@
+# The two commands of the README: `make book` and `make test`. Both create .venv when needed.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib;print(hashlib.md5(open('pyproject.toml','rb').read()).hexdigest()[:10])")
+NBVAL  := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: book test lab lessons sync browser clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,lab]'
+	$(PY) -c "import matplotlib.pyplot"   # build matplotlib's font cache once, not inside a lesson
+	rm -f $(VENV)/.installed-* && touch $@
+
+## make book: build the HTML book (warnings are errors)
+book: $(STAMP)
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+## make test: every test (reference library, autograder, nbval on every lesson, book build, browser)
+test: $(STAMP) browser
+	$(PY) -m pytest $(NBVAL) -n 2 --dist loadfile $(PYTEST_ARGS)
+
+## make lab: open the lessons in JupyterLab
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab lessons/
+
+## make lessons: re-execute every lesson in place (after editing one)
+lessons: $(STAMP)
+	$(PY) -m autograder sync-lessons
+	for nb in lessons/*.ipynb; do \
+	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.record_timing=False "$$nb" || exit 1; done
+
+## make browser: on CI, install Chromium for the browser test (Debian packages)
+browser:
+	@if [ -n "$$CI" ] && [ ! -x /usr/bin/chromium ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; fi
+
+clean:
+	rm -rf _build .pytest_cache

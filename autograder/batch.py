@@ -1,0 +1,89 @@
+"""Grading many submissions: parallel jobs, a progress bar, a CSV gradebook."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from pathlib import Path
+
+from .framework import load_exercises, select
+from .grade import Report, failed_report, grade_submission
+
+
+def _grade_one(args) -> Report:
+    path, patterns, seed, timeout, memory_mb = args
+    exercises = select(load_exercises(), patterns)
+    try:
+        return grade_submission(path, exercises, seed=seed, timeout=timeout, memory_mb=memory_mb)
+    except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the batch; it is reported
+        return failed_report(path, exercises, seed, f"internal grader error ({type(exc).__name__}: {exc})")
+
+
+class Progress:
+    """A one-line progress bar on a terminal, one line per submission otherwise."""
+
+    def __init__(self, total: int, stream=sys.stderr):
+        self.total, self.done, self.stream, self.start = total, 0, stream, time.monotonic()
+        self.tty = getattr(stream, "isatty", lambda: False)()
+
+    def update(self, report: Report) -> None:
+        self.done += 1
+        elapsed = time.monotonic() - self.start
+        eta = elapsed / self.done * (self.total - self.done)
+        name = Path(report.submission).name
+        if self.tty:
+            width = 30
+            filled = int(width * self.done / self.total)
+            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
+                              f"{elapsed:.0f}s elapsed, ~{eta:.0f}s left  {name[:30]:<30}")
+            if self.done == self.total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(f"[{self.done}/{self.total}] {name}: {report.score:g}/{report.max_score:g}"
+                              + (f" ({report.error})" if report.error else "") + "\n")
+        self.stream.flush()
+
+
+def grade_many(paths: list[str], patterns, *, seed: int, jobs: int = 1, timeout: float = 10.0,
+               memory_mb: int = 2048, progress: Progress | None = None) -> list[Report]:
+    """Grade every submission, ``jobs`` at a time; reports come back in the order of ``paths``."""
+    work = [(p, patterns, seed, timeout, memory_mb) for p in paths]
+    reports: list[Report | None] = [None] * len(work)
+    if jobs <= 1:
+        for i, item in enumerate(work):
+            reports[i] = _grade_one(item)
+            if progress:
+                progress.update(reports[i])
+        return reports
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+        futures = {pool.submit(_grade_one, item): i for i, item in enumerate(work)}
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                reports[i] = future.result()
+            except Exception as exc:  # noqa: BLE001 - the grading process itself died
+                exercises = select(load_exercises(), patterns)
+                reports[i] = failed_report(work[i][0], exercises, seed, f"the grading process died: {exc}")
+            if progress:
+                progress.update(reports[i])
+    return reports
+
+
+def write_csv(reports: list[Report], path: str | Path) -> None:
+    """One row per submission, one column per exercise, the total; written atomically."""
+    exercises = list(dict.fromkeys(ex for r in reports for ex in r.exercises))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["submission", *exercises, "total", "max_score", "error"])
+    for r in reports:
+        per = r.by_exercise()
+        writer.writerow([r.submission, *[f"{per[e][0]:g}" if e in per else "" for e in exercises],
+                         f"{r.score:g}", f"{r.max_score:g}", r.error or ""])
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(buffer.getvalue(), encoding="utf-8")
+    os.replace(tmp, path)

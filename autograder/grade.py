@@ -1,0 +1,90 @@
+"""Grading one submission: read it, run each exercise's tests against a worker, report."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .framework import Exercise, Outcome, run_exercise
+from .loader import SubmissionError, read_submission
+from .sandbox import WorkerSubject
+
+
+@dataclass
+class Report:
+    """Everything a grading run found about one submission."""
+
+    submission: str
+    seed: int
+    outcomes: list[Outcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None          # the submission could not be graded at all
+    seconds: float = 0.0
+    exercises: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return sum(o.score for o in self.outcomes)
+
+    @property
+    def max_score(self) -> float:
+        return sum(o.max_score for o in self.outcomes)
+
+    def by_exercise(self) -> dict[str, tuple[float, float, str]]:
+        """exercise id -> (score, max score, status: passed | partial | failed | not attempted)."""
+        out: dict[str, tuple[float, float, str]] = {}
+        for ex in self.exercises:
+            mine = [o for o in self.outcomes if o.exercise == ex]
+            score, top = sum(o.score for o in mine), sum(o.max_score for o in mine)
+            if mine and all(o.status == "not attempted" for o in mine):
+                status = "not attempted"
+            else:
+                status = "passed" if mine and score == top else "partial" if score > 0 else "failed"
+            out[ex] = (score, top, status)
+        return out
+
+
+def _zero(ex: Exercise, message: str) -> list[Outcome]:
+    return [Outcome(ex.id, t.title, 0.0, t.points, "failed", message) for t in ex.tests]
+
+
+def failed_report(path, exercises: dict[str, Exercise], seed: int, error: str, seconds: float = 0.0) -> Report:
+    """A report of zeros for a submission that could not be graded, with the reason."""
+    report = Report(str(path), seed, exercises=list(exercises), error=error, seconds=seconds)
+    for ex in exercises.values():
+        report.outcomes += _zero(ex, error)
+    return report
+
+
+def grade_submission(path: str | Path, exercises: dict[str, Exercise], *, seed: int,
+                     timeout: float = 10.0, memory_mb: int = 2048) -> Report:
+    """Grade one submission on ``exercises``; never raises for anything the submission does."""
+    start = time.monotonic()
+    report = Report(str(path), seed, exercises=list(exercises))
+    try:
+        sub = read_submission(path)
+    except SubmissionError as exc:
+        return failed_report(path, exercises, seed, f"the submission could not be read: {exc}",
+                             time.monotonic() - start)
+    report.notes += sub.notes
+    graded = {name: ex.module for ex in exercises.values() for name in ex.functions}
+    if not sub.defined & set(graded):
+        report.notes.append("no exercise function is defined in the submission "
+                            f"(looked for {', '.join(sorted(graded))})")
+    with WorkerSubject(sub.cells, graded, timeout=timeout, memory_mb=memory_mb) as worker:
+        worker.start()
+        if worker.load_failure:
+            report.notes.append(f"loading the submission failed: {worker.load_failure}")
+        report.notes += [f"{e} (its definitions may be missing)" for e in worker.load_errors]
+        for ex in exercises.values():
+            worker.begin_exercise(ex.id)
+            if worker.failure:
+                report.outcomes += _zero(ex, f"your code could not be loaded: {worker.failure}")
+                continue
+            report.outcomes += run_exercise(ex, worker, seed)
+            printed, text = worker.printed()
+            if printed:
+                shown = text[:500] + ("…" if printed > 500 else "")
+                report.notes.append(f"{ex.id}: your code printed {printed} bytes while graded: {shown!r}")
+    report.seconds = time.monotonic() - start
+    return report

@@ -1,0 +1,96 @@
+"""Keeping the lessons in step with the reference library.
+
+In a lesson, each exercise owns three cells, found by their tags and rewritten here
+from ``solutions/`` (never edited by hand):
+
+* a code cell tagged ``ex5_3`` — the stub: the reference's signature and docstring,
+  with a body that raises ``NotImplementedError("ex5_3")``;
+* a code cell tagged ``check-ex5_3`` — ``adam_init, adam_update = check(adam_init, adam_update)``;
+* a markdown cell tagged ``solution-ex5_3`` — the reference solution, folded, pulled
+  from ``solutions/`` by ``literalinclude`` when the book is built.
+"""
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+from pathlib import Path
+
+from .framework import Exercise, load_exercises
+
+
+def _header_and_docstring(fn) -> str:
+    source = inspect.getsource(fn)
+    node = ast.parse(source).body[0]
+    lines = source.splitlines()
+    body = node.body
+    has_doc = isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant)
+    end = body[0].end_lineno if has_doc else body[0].lineno - 1
+    return "\n".join(lines[:end])
+
+
+def stub_source(ex: Exercise) -> str:
+    """The stub cell of an exercise: signature and docstring of each function, no body."""
+    parts = [f"{_header_and_docstring(fn)}\n    raise NotImplementedError(\"{ex.id}\")" for fn in ex.functions.values()]
+    return "\n\n\n".join(parts)
+
+
+def check_source(ex: Exercise) -> str:
+    names = ", ".join(ex.functions)
+    return f"{names} = check({names})"
+
+
+def solution_source(ex: Exercise) -> str:
+    path = f"../solutions/{ex.module}.py"
+    includes = "\n".join(f"```{{literalinclude}} {path}\n:pyobject: {name}\n```" for name in ex.functions)
+    names = ", ".join(f"`{n}`" for n in ex.functions)
+    return f"````{{admonition}} Reference solution ({ex.id}: {names})\n:class: dropdown\n{includes}\n````"
+
+
+def sync_notebook(path: str | Path, exercises: dict[str, Exercise] | None = None) -> list[str]:
+    """Rewrite the tagged exercise cells of one notebook; return what changed."""
+    exercises = exercises or load_exercises()
+    path = Path(path)
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    changed = []
+    for cell in nb["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        for tag in tags:
+            kind, _, ex_id = tag.rpartition("-") if tag.startswith(("check-", "solution-")) else ("", "", tag)
+            ex = exercises.get(ex_id)
+            if ex is None:
+                continue
+            want = {"": stub_source, "check": check_source, "solution": solution_source}[kind](ex)
+            if kind == "check" and "remove-cell" not in tags:
+                tags.append("remove-cell")
+            if "".join(cell["source"]) != want:
+                cell["source"] = want.splitlines(keepends=True)
+                changed.append(f"{path.name}: {tag}")
+    if changed:
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return changed
+
+
+def solved_source(ex: Exercise) -> str:
+    """The stub cell filled in with the reference solution (for tests and benchmarks).
+
+    The module's other names (helpers, state types, imports) are imported from it, so
+    the functions run as written; this exercise's own functions are defined in the cell.
+    """
+    import importlib
+    module = importlib.import_module(f"solutions.{ex.module}")
+    own = {name for other in load_exercises().values() if other.module == ex.module for name in other.functions}
+    helpers = sorted(n for n in vars(module) if not n.startswith("__") and n not in own)
+    imports = f"from solutions.{ex.module} import {', '.join(helpers)}\n\n" if helpers else ""
+    return imports + "\n\n".join(inspect.getsource(fn) for fn in ex.functions.values())
+
+
+def solved_notebook(path: str | Path, exercises: dict[str, Exercise] | None = None) -> dict:
+    """A lesson with every stub cell replaced by :func:`solved_source` (the notebook as JSON)."""
+    exercises = exercises or load_exercises()
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        for tag in cell.get("metadata", {}).get("tags", []):
+            if tag in exercises and cell["cell_type"] == "code":
+                cell["source"] = solved_source(exercises[tag]).splitlines(keepends=True)
+    return nb

@@ -1,0 +1,208 @@
+"""The grader's side of a worker process: start it, limit it, talk to it, kill it.
+
+A :class:`WorkerSubject` is what the tests call when grading a submission. Every call
+crosses a pipe as plain data; the worker has a wall-clock budget per exercise, a memory
+limit, a capped output and a fresh temporary directory. When it times out or dies, it
+is killed (with anything it started) and the next exercise gets a new one.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+OUTPUT_CAP = 20_000          # bytes of the submission's printed output that are kept
+
+
+class _Output(threading.Thread):
+    """Drains the worker's stdout/stderr, keeping the first OUTPUT_CAP bytes."""
+
+    def __init__(self, fd: int):
+        super().__init__(daemon=True)
+        self.fd, self.kept, self.total = fd, bytearray(), 0
+
+    def run(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.total += len(chunk)
+            if len(self.kept) < OUTPUT_CAP:
+                self.kept += chunk[: OUTPUT_CAP - len(self.kept)]
+
+    def text(self, start: int = 0) -> str:
+        return self.kept[start:].decode("utf-8", "replace")
+
+
+class WorkerSubject:
+    """Runs a submission's selected code in a sandboxed worker and calls its functions.
+
+    Parameters
+    ----------
+    cells : list of (label, code)
+        The submission's code, as selected by :mod:`autograder.loader`.
+    graded : dict name -> module
+        The functions being graded (their reference solutions are guarded in the worker).
+    timeout : float
+        Wall-clock seconds for each exercise (all its tests together) and for loading.
+    memory_mb : int
+        Address-space limit of the worker.
+    """
+
+    label = "your code"
+
+    def __init__(self, cells, graded: dict[str, str], *, timeout: float = 10.0, memory_mb: int = 2048):
+        self.cells, self.graded, self.timeout, self.memory_mb = cells, graded, timeout, memory_mb
+        self.proc = None
+        self.failure: str | None = None        # why the current exercise can't go on
+        self.load_failure: str | None = None   # why the submission could not be loaded at all
+        self.load_errors: list[str] = []
+        self.functions: dict[str, str] = {}
+        self.deadline = 0.0
+        self.notes: list[str] = []
+
+    # -- life cycle ------------------------------------------------------------------------------
+    def _limits(self) -> None:          # runs in the child between fork and exec
+        import resource
+        mem = self.memory_mb * 1024 * 1024
+        for limit, value in ((resource.RLIMIT_AS, mem), (resource.RLIMIT_CORE, 0),
+                             (resource.RLIMIT_FSIZE, 50 * 1024 * 1024),
+                             (resource.RLIMIT_CPU, int(max(60, 20 * self.timeout)))):
+            try:
+                resource.setrlimit(limit, (value, value))
+            except (ValueError, OSError):
+                pass
+
+    def start(self) -> None:
+        self.tmp = tempfile.mkdtemp(prefix="olf-worker-")
+        req_r, self.req_w = os.pipe()
+        self.resp_r, resp_w = os.pipe()
+        out_r, out_w = os.pipe()
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.tmp, "OLF_WORKER": "1",
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-m", "autograder.worker", str(req_r), str(resp_w)],
+            pass_fds=(req_r, resp_w), stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
+            cwd=self.tmp, env=env, start_new_session=True, preexec_fn=self._limits)
+        for fd in (req_r, resp_w, out_w):
+            os.close(fd)
+        self.output = _Output(out_r)
+        self.output.start()
+        self.buffer = b""
+        self.deadline = time.monotonic() + self.timeout
+        reply = self._request({"op": "load", "cells": self.cells, "graded": self.graded}, "loading the submission")
+        if reply is None:
+            self.load_failure = self.failure
+        else:
+            self.load_errors, self.functions = reply["errors"], reply["functions"]
+
+    def close(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        for fd in (self.req_w, self.resp_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.output.join(timeout=2)
+        try:
+            os.close(self.output.fd)
+        except OSError:
+            pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.proc = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def begin_exercise(self, ex_id: str) -> None:
+        """Give the next exercise a fresh time budget (and a new worker if the last one died)."""
+        self.failure = self.load_failure
+        if self.load_failure:
+            return
+        if self.proc is None or self.proc.poll() is not None:
+            self.close()
+            self.start()
+        else:
+            self.deadline = time.monotonic() + self.timeout
+        self.output_mark = self.output.total
+
+    def printed(self) -> tuple[int, str]:
+        """How much the submission printed since the exercise began, and the start of it."""
+        if self.load_failure:
+            return 0, ""
+        n = self.output.total - self.output_mark
+        return n, self.output.text(min(self.output_mark, len(self.output.kept))) if n else ""
+
+    # -- protocol --------------------------------------------------------------------------------
+    def _fail(self, reason: str) -> None:
+        self.failure = reason
+        self.close()
+
+    def _request(self, message: dict, doing: str):
+        if self.failure:
+            return None
+        try:
+            data = (json.dumps(message) + "\n").encode()
+            view = memoryview(data)
+            while view:
+                _, writable, _ = select.select([], [self.req_w], [], max(0.0, self.deadline - time.monotonic()))
+                if not writable:
+                    raise TimeoutError
+                view = view[os.write(self.req_w, view[:65536]):]
+            while b"\n" not in self.buffer:
+                remaining = self.deadline - time.monotonic()
+                readable, _, _ = select.select([self.resp_r], [], [], max(0.0, remaining))
+                if not readable:
+                    raise TimeoutError
+                chunk = os.read(self.resp_r, 1 << 20)
+                if not chunk:
+                    raise EOFError
+                self.buffer += chunk
+            line, self.buffer = self.buffer.split(b"\n", 1)
+            return json.loads(line)
+        except TimeoutError:
+            self._fail(f"timed out after {self.timeout:g} s while {doing} (an infinite loop, or far too slow?)")
+        except (EOFError, BrokenPipeError, OSError):
+            code = self.proc.wait() if self.proc else None
+            how = (f"killed by signal {signal.Signals(-code).name}" if code and code < 0
+                   else f"exited with status {code}")
+            hint = " (out of memory?)" if code == -signal.SIGKILL else ""
+            self.output.join(timeout=1)
+            tail = self.output.text()[-300:].strip()
+            self._fail(f"the worker running your code {how}{hint} while {doing}"
+                       + (f"; its last output: {tail!r}" if tail else ""))
+        except ValueError:
+            self._fail(f"the worker sent something unreadable while {doing}")
+        return None
+
+    def invoke(self, name: str, request: str) -> dict:
+        if self.failure:
+            return {"status": "error", "error": f"not run: {self.failure}"}
+        state = self.functions.get(name)
+        if state == "reference":
+            return {"status": "error",
+                    "error": f"`{name}` is the reference solution imported from solutions, which scores zero"}
+        reply = self._request({"op": "call", "name": name, "request": request}, f"running `{name}`")
+        if reply is None:
+            return {"status": "error", "error": self.failure}
+        return reply

@@ -1,0 +1,131 @@
+"""The book: it builds with warnings as errors, is self-contained, and works in a real browser.
+
+The build goes to a temporary folder (its own execution cache, so the lessons are
+executed from scratch, as on a fresh clone). The browser test serves the HTML on
+127.0.0.1 and drives Debian's Chromium with Selenium; it is skipped only where no
+Chromium is installed (``make test`` installs it on CI).
+"""
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted(p.stem for p in (ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
+PAGES = ["book/intro", "book/how_to_use", "book/notation", "book/errata", "book/glossary", "book/api",
+         "book/bibliography"] + [f"lessons/{c}" for c in CHAPTERS]
+
+pytestmark = pytest.mark.book
+
+
+@pytest.fixture(scope="module")
+def html(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("book")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    proc = subprocess.run([str(jb), "build", str(ROOT), "-W", "-n", "--keep-going", "--path-output", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=1800)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-6000:]
+    assert "warning" not in log.lower().replace("warnings as errors", ""), log[-6000:]
+    return out / "_build" / "html"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_is_built(html, page):
+    assert (html / f"{page}.html").is_file()
+
+
+def test_book_is_self_contained(html):
+    """No page loads anything from the network (offline MathJax, no CDN)."""
+    for page in html.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        external = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', text)
+        assert external == [], f"{page.relative_to(html)} loads {external}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_shows_math_figures_and_folded_solutions(html, chapter):
+    text = (html / "lessons" / f"{chapter}.html").read_text(encoding="utf-8")
+    assert text.count('class="math') >= 3, "too little math"
+    assert len(re.findall(r'<img[^>]+src="[^"]+\.png"', text)) >= 2, "too few figures"
+    folded = re.findall(r'<details[^>]*>.*?</details>|class="admonition[^"]*dropdown.*?</div>\s*</div>', text, re.S)
+    assert folded, "no folded reference solution"
+    assert "def " in " ".join(folded), "the folded solution holds no code"
+    assert "NotImplementedError" in text, "the exercise stubs are not shown"
+    assert "check(" not in re.sub(r"<[^>]+>", "", text), "a check cell leaked into the book"
+
+
+def test_api_reference_documents_the_library(html):
+    text = (html / "book" / "api.html").read_text(encoding="utf-8")
+    for name in ("solutions.common.run", "mse_loss", "gd_update", "adam_update", "momentum_update", "minibatch_indices"):
+        assert name in text, name
+
+
+def _chromium():
+    for path in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if os.access(path, os.X_OK) and shutil.which("chromedriver"):
+            return path
+    return None
+
+
+@pytest.fixture(scope="module")
+def server(html):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(html))
+    handler.log_message = lambda *a, **k: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    binary = _chromium()
+    if binary is None:
+        pytest.skip("no Chromium here (make test installs it on CI)")
+    os.environ["SE_OFFLINE"] = "true"
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                 "--window-size=1280,1600", f"--user-data-dir={tmp_path_factory.mktemp('chrome')}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_in_a_real_browser(server, browser, chapter, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    browser.get(f"{server}/lessons/{chapter}.html")
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+    # MathJax (served from the book itself) typesets the math into mjx-container elements.
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "mjx-container")) >= 3)
+    broken = browser.execute_script(
+        "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+    assert broken == []
+    # A folded reference solution opens on a click and shows code.
+    summary = browser.find_element(By.CSS_SELECTOR, "details summary")
+    browser.execute_script("arguments[0].scrollIntoView()", summary)
+    summary.click()
+    details = summary.find_element(By.XPATH, "..")
+    wait.until(lambda d: details.get_attribute("open") is not None)
+    assert "def " in details.text
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+    browser.save_screenshot(str(tmp_path / f"{chapter}.png"))

@@ -1,0 +1,124 @@
+"""Meta-tests: the exercises, their graded tests and the lessons are in step.
+
+* every exercise has tests and points, and its three cells in its lesson;
+* every registered mistake loses points and is named by the diagnosis (so every graded
+  test has been seen to fail on a wrong implementation);
+* the lessons' stubs are exactly what ``sync-lessons`` writes from solutions/ (same
+  signatures and docstrings as the reference);
+* through the real worker: an untouched lesson scores zero ("not attempted"), a lesson
+  with every stub filled in with the reference scores full marks.
+"""
+import inspect
+import json
+from pathlib import Path
+
+import pytest
+
+from autograder.framework import LocalSubject, load_exercises, run_exercise
+from autograder.grade import grade_submission
+from autograder.lessons import solved_notebook, stub_source
+
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISES = load_exercises()
+LESSONS = {int(p.name[:2]): p for p in sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))}
+MISTAKES = [(ex, m) for ex in EXERCISES.values() for m in ex.mistakes]
+
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def _tagged(path: Path, tag: str) -> list[dict]:
+    return [c for c in _cells(path) if tag in c.get("metadata", {}).get("tags", [])]
+
+
+def test_exercise_ids_are_dense_and_named_by_chapter():
+    assert EXERCISES, "no exercise registered"
+    for ex_id, ex in EXERCISES.items():
+        assert ex_id == f"ex{ex.chapter}_{ex_id.split('_')[1]}"
+        assert LESSONS.get(ex.chapter) is not None, f"{ex_id}: no lesson for chapter {ex.chapter}"
+        assert LESSONS[ex.chapter].stem == f"{ex.chapter:02d}_{ex.module}", f"{ex_id}: module and lesson differ"
+    by_chapter: dict[int, list[int]] = {}
+    for ex in EXERCISES.values():
+        by_chapter.setdefault(ex.chapter, []).append(int(ex.id.split("_")[1]))
+    for chapter, numbers in by_chapter.items():
+        assert sorted(numbers) == list(range(1, len(numbers) + 1)), f"chapter {chapter}: ids {numbers}"
+
+
+@pytest.mark.parametrize("ex", EXERCISES.values(), ids=list(EXERCISES))
+def test_exercise_has_tests_points_and_mistakes(ex):
+    assert ex.tests and ex.max_score > 0
+    assert all(t.points > 0 for t in ex.tests)
+    assert len({t.name for t in ex.tests}) == len(ex.tests)
+    assert ex.mistakes, f"{ex.id} registers no known mistake"
+
+
+@pytest.mark.parametrize("ex", EXERCISES.values(), ids=list(EXERCISES))
+def test_reference_scores_full_marks(ex):
+    outcomes = run_exercise(ex, ex.reference(), seed=12345)
+    assert [o.message for o in outcomes if not o.passed] == []
+
+
+@pytest.mark.parametrize("ex,mistake", MISTAKES, ids=[f"{ex.id}-{m.function.__name__}-{i}" for i, (ex, m) in enumerate(MISTAKES)])
+def test_every_mistake_loses_points_and_is_diagnosed(ex, mistake):
+    functions = {**ex.functions, mistake.replaces: mistake.function}
+    for seed in (0, 987654):
+        outcomes = run_exercise(ex, LocalSubject(functions), seed)
+        failed = [o for o in outcomes if not o.passed]
+        assert failed, f"the mistake '{mistake.description}' passes every test of {ex.id}"
+        assert any(mistake.description in o.message for o in failed), (
+            f"'{mistake.description}' is not named by the diagnosis: {[o.message for o in failed]}")
+
+
+@pytest.mark.parametrize("ex", EXERCISES.values(), ids=list(EXERCISES))
+def test_lesson_has_the_three_cells_in_sync(ex):
+    lesson = LESSONS[ex.chapter]
+    stubs, checks, solutions = (_tagged(lesson, t) for t in (ex.id, f"check-{ex.id}", f"solution-{ex.id}"))
+    assert len(stubs) == len(checks) == len(solutions) == 1, f"{lesson.name}: cells of {ex.id}"
+    assert "".join(stubs[0]["source"]) == stub_source(ex), f"run `python -m autograder sync-lessons` ({ex.id})"
+    cells = _cells(lesson)
+    assert cells.index(stubs[0]) < cells.index(checks[0]), f"{ex.id}: the check comes after the stub"
+
+
+@pytest.mark.parametrize("ex", EXERCISES.values(), ids=list(EXERCISES))
+def test_stub_signatures_equal_the_reference(ex):
+    namespace: dict = {}
+    setup = "".join(_tagged(LESSONS[ex.chapter], "setup")[0]["source"]) if _tagged(LESSONS[ex.chapter], "setup") else ""
+    exec(compile(setup + "\n" + stub_source(ex), ex.id, "exec"), namespace)
+    for name, ref in ex.functions.items():
+        stub = namespace[name]
+        assert inspect.signature(stub) == inspect.signature(ref), name
+        assert inspect.getdoc(stub) == inspect.getdoc(ref), name
+        with pytest.raises(NotImplementedError, match=ex.id):
+            stub(*[None] * len([p for p in inspect.signature(stub).parameters.values()
+                                if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD]),
+                 **{p.name: None for p in inspect.signature(stub).parameters.values()
+                    if p.default is p.empty and p.kind is p.KEYWORD_ONLY})
+
+
+@pytest.mark.parametrize("chapter", sorted(LESSONS))
+def test_lesson_cells_are_all_executed(chapter):
+    for i, cell in enumerate(_cells(LESSONS[chapter]), 1):
+        if cell["cell_type"] == "code" and "".join(cell["source"]).strip():
+            assert cell.get("execution_count") is not None, f"{LESSONS[chapter].name} cell {i} was never executed"
+
+
+def _chapter(chapter: int) -> dict:
+    return {k: v for k, v in EXERCISES.items() if v.chapter == chapter}
+
+
+@pytest.mark.parametrize("chapter", sorted({ex.chapter for ex in EXERCISES.values()}))
+def test_untouched_lesson_scores_zero_through_the_worker(chapter):
+    report = grade_submission(LESSONS[chapter], _chapter(chapter), seed=1)
+    assert report.max_score > 0 and report.score == 0
+    assert all(o.status == "not attempted" for o in report.outcomes), [o.message for o in report.outcomes]
+    assert report.error is None
+
+
+@pytest.mark.parametrize("chapter", sorted({ex.chapter for ex in EXERCISES.values()}))
+def test_solved_lesson_scores_full_marks_through_the_worker(chapter, tmp_path):
+    solved = tmp_path / LESSONS[chapter].name
+    solved.write_text(json.dumps(solved_notebook(LESSONS[chapter])), encoding="utf-8")
+    report = grade_submission(solved, _chapter(chapter), seed=2)
+    assert [o.message for o in report.outcomes if not o.passed] == []
+    assert report.score == report.max_score > 0
