@@ -64,6 +64,7 @@ class WorkerSubject:
     def __init__(self, cells, graded: dict[str, str], *, timeout: float = 10.0, memory_mb: int = 2048):
         self.cells, self.graded, self.timeout, self.memory_mb = cells, graded, timeout, memory_mb
         self.proc = None
+        self.child: int | None = None          # the worker's child serving the current exercise
         self.failure: str | None = None        # why the current exercise can't go on
         self.load_failure: str | None = None   # why the submission could not be loaded at all
         self.load_errors: list[str] = []
@@ -108,6 +109,7 @@ class WorkerSubject:
             self.load_errors, self.functions = reply["errors"], reply["functions"]
 
     def close(self) -> None:
+        self.child = None
         if self.proc is None:
             return
         try:
@@ -135,16 +137,33 @@ class WorkerSubject:
         self.close()
 
     def begin_exercise(self, ex_id: str) -> None:
-        """Give the next exercise a fresh time budget (and a new worker if the last one died)."""
+        """Start the next exercise in a fresh child of the loaded worker, with a fresh time budget."""
+        self.end_exercise()
         self.failure = self.load_failure
         if self.load_failure:
             return
         if self.proc is None or self.proc.poll() is not None:
             self.close()
             self.start()
-        else:
-            self.deadline = time.monotonic() + self.timeout
+            if self.load_failure:
+                self.failure = self.load_failure
+                return
+        self.deadline = time.monotonic() + self.timeout
         self.output_mark = self.output.total
+        reply = self._request({"op": "begin"}, "starting the exercise")
+        if reply is not None:
+            self.child = reply["pid"]
+
+    def end_exercise(self) -> None:
+        """Let the exercise's child exit (or kill it) and wait until the worker says it is gone."""
+        if self.child is None or self.proc is None:
+            self.child = None
+            return
+        if not self.failure:
+            self._send({"op": "end"})
+        else:
+            self._kill_child()
+        self._await_exit()
 
     def printed(self) -> tuple[int, str]:
         """How much the submission printed since the exercise began, and the start of it."""
@@ -154,42 +173,84 @@ class WorkerSubject:
         return n, self.output.text(min(self.output_mark, len(self.output.kept))) if n else ""
 
     # -- protocol --------------------------------------------------------------------------------
+    def _send(self, message: dict) -> None:
+        data = (json.dumps(message) + "\n").encode()
+        view = memoryview(data)
+        while view:
+            _, writable, _ = select.select([], [self.req_w], [], max(0.0, self.deadline - time.monotonic()))
+            if not writable:
+                raise TimeoutError
+            view = view[os.write(self.req_w, view[:65536]):]
+
+    def _read_line(self, deadline: float) -> bytes:
+        while b"\n" not in self.buffer:
+            readable, _, _ = select.select([self.resp_r], [], [], max(0.0, deadline - time.monotonic()))
+            if not readable:
+                raise TimeoutError
+            chunk = os.read(self.resp_r, 1 << 20)
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line
+
+    def _kill_child(self) -> None:
+        try:
+            os.kill(self.child, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError, TypeError):
+            pass
+
+    def _await_exit(self) -> int | None:
+        """Read (and drop) what is left until the worker reports the child's exit code."""
+        deadline = time.monotonic() + 5.0
+        try:
+            while True:
+                line = self._read_line(deadline)
+                if line.startswith(b'{"status": "exited"'):
+                    self.child = None
+                    return json.loads(line)["code"]
+        except (TimeoutError, EOFError, OSError, ValueError):
+            self.close()                      # the worker itself is unusable: start anew next time
+            return None
+
     def _fail(self, reason: str) -> None:
         self.failure = reason
-        self.close()
+        if self.child is not None and self.proc is not None:
+            self._kill_child()
+            self._await_exit()
+        else:
+            self.close()
+
+    @staticmethod
+    def _describe_exit(code: int | None) -> str:
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name
+            return f"was killed by signal {name}" + (" (out of memory?)" if name == "SIGKILL" else "")
+        return f"exited with status {code}"
 
     def _request(self, message: dict, doing: str):
         if self.failure:
             return None
         try:
-            data = (json.dumps(message) + "\n").encode()
-            view = memoryview(data)
-            while view:
-                _, writable, _ = select.select([], [self.req_w], [], max(0.0, self.deadline - time.monotonic()))
-                if not writable:
-                    raise TimeoutError
-                view = view[os.write(self.req_w, view[:65536]):]
-            while b"\n" not in self.buffer:
-                remaining = self.deadline - time.monotonic()
-                readable, _, _ = select.select([self.resp_r], [], [], max(0.0, remaining))
-                if not readable:
-                    raise TimeoutError
-                chunk = os.read(self.resp_r, 1 << 20)
-                if not chunk:
-                    raise EOFError
-                self.buffer += chunk
-            line, self.buffer = self.buffer.split(b"\n", 1)
-            return json.loads(line)
+            self._send(message)
+            while True:
+                line = self._read_line(self.deadline)
+                if not line.strip():
+                    continue
+                reply = json.loads(line)
+                if reply.get("status") == "exited":          # the exercise's child is gone
+                    self.child = None
+                    self.failure = f"the worker running your code {self._describe_exit(reply['code'])} while {doing}"
+                    return None
+                return reply
         except TimeoutError:
             self._fail(f"timed out after {self.timeout:g} s while {doing} (an infinite loop, or far too slow?)")
         except (EOFError, BrokenPipeError, OSError):
             code = self.proc.wait() if self.proc else None
-            how = (f"killed by signal {signal.Signals(-code).name}" if code and code < 0
-                   else f"exited with status {code}")
-            hint = " (out of memory?)" if code == -signal.SIGKILL else ""
             self.output.join(timeout=1)
             tail = self.output.text()[-300:].strip()
-            self._fail(f"the worker running your code {how}{hint} while {doing}"
+            self.child = None
+            self._fail(f"the worker running your code {self._describe_exit(code)} while {doing}"
                        + (f"; its last output: {tail!r}" if tail else ""))
         except ValueError:
             self._fail(f"the worker sent something unreadable while {doing}")

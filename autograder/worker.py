@@ -2,16 +2,24 @@
 
 Started by :class:`autograder.sandbox.WorkerSubject` as ``python -I -m autograder.worker
 REQUEST_FD RESPONSE_FD`` in an empty temporary directory, with resource limits and its
-standard output and error going to a capped pipe. It reads one JSON request per line:
+standard output and error going to a capped pipe. It reads one JSON request per line and
+answers one JSON line each:
 
 ``{"op": "load", "cells": [[label, code], ...], "graded": {name: module}}``
     execute the selected code of the submission, cell by cell, in one namespace;
-``{"op": "call", "name": ..., "request": ...}``
-    call a function of the submission (see :func:`autograder.framework.invoke`),
+``{"op": "begin"}``
+    fork a child for one exercise (answer ``{"status": "ok", "pid": ...}``): every
+    exercise starts from the freshly loaded submission, so whatever one exercise's
+    code patches or breaks cannot touch the next;
+``{"op": "call", "name": ..., "request": ...}`` (served by the child)
+    call a function of the submission (see :func:`autograder.framework.invoke`);
+``{"op": "end"}`` (child)
+    the child exits. Whenever a child ends, however it ends, this process writes
+    ``{"status": "exited", "code": ...}`` on a line of its own.
 
-and answers one JSON line each on the response pipe. The reference solutions of the
-graded functions are replaced by guards, so a submission that calls the reference
-answer of the function being graded gets an error instead of the answer.
+The reference solutions of the graded functions are replaced by guards, so a
+submission that calls the reference answer of the function being graded gets an error.
+Starting processes (``os.fork``, ``subprocess``) is refused to submitted code.
 """
 from __future__ import annotations
 
@@ -47,9 +55,9 @@ def main(request_fd: int, response_fd: int) -> None:
     from autograder.framework import _exception_summary, invoke
 
     dumps_line, loads_line = json.dumps, json.loads
-    getpid, write, exit_now = os.getpid, os.write, os._exit
-    pid = getpid()
-    requests = os.fdopen(request_fd, "r", encoding="utf-8")
+    getpid, write, exit_now, fork, waitpid = os.getpid, os.write, os._exit, os.fork, os.waitpid
+    waitstatus_to_exitcode = os.waitstatus_to_exitcode
+    owner = [getpid()]                 # the process allowed to answer (the zygote, then a child)
     namespace: dict = {"__name__": "__submission__", "__builtins__": __builtins__}
     objects: dict = {}
     current: list = []
@@ -60,54 +68,84 @@ def main(request_fd: int, response_fd: int) -> None:
     subprocess.Popen = _forbid("starting a process")  # type: ignore[misc]
     sys.stdin = open(os.devnull)
 
-    def answer(payload: dict) -> None:
-        if getpid() != pid:           # a forked child must never answer
-            exit_now(0)
-        data = (dumps_line(payload) + "\n").encode()
+    def send(data: bytes) -> None:
         view = memoryview(data)
         while view:
             view = view[write(response_fd, view):]
 
-    while True:
-        line = requests.readline()
-        if not line:
+    def answer(payload: dict) -> None:
+        if getpid() != owner[0]:       # a process the submission started must never answer
             exit_now(0)
-        message = loads_line(line)
-        if message["op"] == "load":
-            for name, module in message["graded"].items():
-                try:
-                    mod = importlib.import_module(f"solutions.{module}")
-                    setattr(mod, name, _guard(name, module, getattr(mod, name), current))
-                except (ImportError, AttributeError):
-                    pass
-            errors = []
-            for label, code in message["cells"]:
-                try:
-                    exec(compile(code, f"<submission {label}>", "exec"), namespace)
-                except BaseException as exc:  # noqa: BLE001 - the submission's own failure
-                    errors.append(f"{label}: {_exception_summary(exc)}")
-            functions = {}
-            for name in message["graded"]:
-                fn = namespace.get(name)
-                if fn is None:
-                    continue
+        send((dumps_line(payload) + "\n").encode())
+
+    def read_line() -> str:
+        chunks = []                    # unbuffered: never read past the end of this request
+        while True:
+            byte = os.read(request_fd, 1)
+            if not byte:
+                exit_now(0)
+            if byte == b"\n":
+                return b"".join(chunks).decode("utf-8")
+            chunks.append(byte)
+
+    def load(message: dict) -> dict:
+        for name, module in message["graded"].items():
+            try:
+                mod = importlib.import_module(f"solutions.{module}")
+                setattr(mod, name, _guard(name, module, getattr(mod, name), current))
+            except (ImportError, AttributeError):
+                pass
+        errors = []
+        for label, code in message["cells"]:
+            try:
+                exec(compile(code, f"<submission {label}>", "exec"), namespace)
+            except BaseException as exc:  # noqa: BLE001 - the submission's own failure
+                errors.append(f"{label}: {_exception_summary(exc)}")
+        functions = {}
+        for name in message["graded"]:
+            fn = namespace.get(name)
+            if fn is not None:
                 functions[name] = ("reference" if getattr(fn, "__olf_reference__", False)
                                    or str(getattr(fn, "__module__", "")).startswith(("solutions", "autograder"))
                                    else "defined" if callable(fn) else "not callable")
-            answer({"status": "ok", "errors": errors, "functions": functions})
-        elif message["op"] == "call":
-            name = message["name"]
-            fn = namespace.get(name)
-            if not callable(fn):
-                answer({"status": "missing"})
-                continue
-            tracker = lambda entering: current.append(name) if entering else current.pop()  # noqa: E731
+        return {"status": "ok", "errors": errors, "functions": functions}
+
+    def call(message: dict) -> dict:
+        name = message["name"]
+        fn = namespace.get(name)
+        if not callable(fn):
+            return {"status": "missing"}
+        tracker = lambda entering: current.append(name) if entering else current.pop()  # noqa: E731
+        return invoke(fn, objects, message["request"], on_call=tracker)
+
+    def serve_exercise() -> None:      # in the child
+        while True:
+            message = loads_line(read_line())
+            if message["op"] == "end":
+                exit_now(0)
             try:
-                response = invoke(fn, objects, message["request"], on_call=tracker)
-            except BaseException as exc:  # noqa: BLE001 - converting the result failed
-                response = {"status": "raised", "error": f"returned something that cannot be read: "
-                                                         f"{_exception_summary(exc)}"}
-            answer(response)
+                answer(call(message))
+            except BaseException as exc:  # noqa: BLE001 - the submission broke json, numpy or builtins
+                text = f"{type(exc).__name__}: {exc}"[:300]
+                safe = "".join(c if c.isalnum() or c in " .,:;()[]_-'`" else " " for c in text)
+                send(('{"status": "error", "error": "the worker could not send back the result '
+                      '(did the code patch Python, numpy or json?): ' + safe + '"}\n').encode())
+
+    while True:
+        message = loads_line(read_line())
+        if message["op"] == "load":
+            answer(load(message))
+        elif message["op"] == "begin":
+            child = fork()
+            if child == 0:
+                owner[0] = getpid()
+                answer({"status": "ok", "pid": owner[0]})
+                try:
+                    serve_exercise()
+                finally:
+                    exit_now(0)
+            _, status = waitpid(child, 0)
+            send(("\n" + dumps_line({"status": "exited", "code": waitstatus_to_exitcode(status)}) + "\n").encode())
 
 
 if __name__ == "__main__":

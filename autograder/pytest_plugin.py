@@ -1,4 +1,6 @@
-"""pytest runs the graded tests too: ``pytest autograder/tests [--submission PATH] [-m ex5_3]``.
+"""The pytest plugin of the graded tests (loaded with ``-p autograder.pytest_plugin``, see pyproject).
+
+pytest runs the graded tests too: ``pytest autograder/tests [--submission PATH] [-m ex5_3]``.
 
 Without ``--submission`` the subject is the reference solution (so this suite checks
 that every scenario runs and the reference passes its own property checks); with it,

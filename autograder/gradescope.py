@@ -1,0 +1,205 @@
+"""The Gradescope autograder zip: ``python -m autograder gradescope --out autograder.zip``.
+
+Gradescope's autograder specification (gradescope-autograders.readthedocs.io, "Autograder
+Specifications"): the zip holds ``setup.sh`` and ``run_autograder`` at its root; Gradescope
+unpacks it into ``/autograder/source``, runs ``setup.sh`` there once, as root, when it builds
+the image, copies ``run_autograder`` to ``/autograder/run_autograder`` and runs it for every
+submission (working directory ``/autograder``) with the student's files in
+``/autograder/submission``; ``run_autograder`` must leave ``/autograder/results/results.json``.
+
+Layout of the zip (everything at its root, so ``/autograder/source`` *is* the project)::
+
+    setup.sh          finds (or installs with apt) a Python >= 3.11, creates the virtual
+                      environment /autograder/venv and pip-installs this folder into it
+    run_autograder    grades /autograder/submission, writes /autograder/results/results.json
+    pyproject.toml    the project, as in the repository: numpy and matplotlib are its
+    README.md         only dependencies
+    solutions/        the reference library
+    autograder/       the grader, with autograder/tests/ (the graded tests)
+
+``run_autograder`` runs ``python -m autograder grade SUBMISSION --format gradescope`` with
+the exercises, time limit and memory limit chosen when the zip was built. It takes the
+grader's report from its standard output (never from a file that the student's code could
+have tampered with), and only once grading is over — every process of the submission is
+dead by then — replaces ``results.json`` atomically (a fresh temporary file, then a
+rename), so whatever the submission wrote there is overwritten. If the grader itself
+fails, ``results.json`` says so with a score of 0. Two environment variables let a test
+run it outside Gradescope: ``AUTOGRADER_ROOT`` (default ``/autograder``) and ``PYTHON``
+(default: the virtual environment made by ``setup.sh``, else ``python3``).
+
+The zip is reproducible: members in a fixed order with fixed timestamps and modes, so
+building it twice from the same tree gives the same bytes.
+"""
+from __future__ import annotations
+
+import shlex
+import zipfile
+from pathlib import Path
+
+from .framework import load_exercises, select
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: What of the repository goes into the zip: files, and folders taken whole (but for caches).
+BUNDLED = ("pyproject.toml", "README.md", "solutions", "autograder")
+_SKIPPED_PARTS = ("__pycache__",)
+_SKIPPED_SUFFIXES = (".pyc", ".pyo")
+_DATE = (1980, 1, 1, 0, 0, 0)      # the earliest date a zip can hold: the same bytes every build
+
+SETUP_SH = r"""#!/usr/bin/env bash
+# Gradescope runs this once, as root, in /autograder/source (the unpacked zip) when it
+# builds the autograder image: a Python >= 3.11 (installed with apt if the image has
+# none), a virtual environment in /autograder/venv, and this project installed into it.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+VENV="$ROOT/venv"
+export DEBIAN_FRONTEND=noninteractive
+
+find_python() {
+  local p
+  for p in python3 python3.13 python3.12 python3.11; do
+    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      command -v "$p"
+      return 0
+    fi
+  done
+  return 1
+}
+
+apt_install() {
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@"
+}
+
+if ! PY="$(find_python)"; then
+  echo "setup.sh: no Python >= 3.11 on this image; installing one with apt"
+  apt_install python3.11 python3.11-venv || apt_install python3 python3-venv
+  PY="$(find_python)" || { echo "setup.sh: could not install Python >= 3.11" >&2; exit 1; }
+fi
+echo "setup.sh: using $PY ($("$PY" --version 2>&1))"
+
+if ! "$PY" -m venv --clear "$VENV"; then
+  # Debian and Ubuntu ship venv/ensurepip in a separate package.
+  rm -rf "$VENV"
+  apt_install "python$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')-venv" python3-venv
+  "$PY" -m venv --clear "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir --upgrade pip
+"$VENV/bin/python" -m pip install --disable-pip-version-check --no-cache-dir "$HERE"
+# Import everything once (compiles the bytecode, builds matplotlib's cache) and fail the
+# image build, not every submission, if something is missing.
+(cd / && "$VENV/bin/python" -c "from autograder.framework import load_exercises; print(len(load_exercises()), 'exercises')")
+"""
+
+RUN_AUTOGRADER = r"""#!/usr/bin/env bash
+# Gradescope runs this for every submission, as root, in /autograder: it grades the files in
+# $AUTOGRADER_ROOT/submission and writes $AUTOGRADER_ROOT/results/results.json.
+#
+# The grader's report comes from its standard output, never from a file the submission could
+# touch; results.json is replaced only after grading, when no process of the submission is
+# left, by a fresh temporary file renamed over it (so anything the submission wrote there is
+# overwritten). Everything is in a function so that bash has read the whole script before it
+# runs any of it.
+main() {
+  set -u
+  local root="${AUTOGRADER_ROOT:-/autograder}"
+  local python="${PYTHON:-}"
+  if [ -z "$python" ]; then
+    if [ -x "$root/venv/bin/python" ]; then python="$root/venv/bin/python"; else python=python3; fi
+  fi
+  local results="$root/results"
+  local report status
+  report="$(cd "$root/source" && "$python" -m autograder grade "$root/submission" \
+            --format gradescope __OPTIONS__)"
+  status=$?
+  case "$report" in
+    "{"*"}") ;;
+    *)
+      echo "run_autograder: the grader failed (exit status $status); see the log above" >&2
+      report='{"score": 0, "output": "The autograder could not grade this submission (internal error, exit status '"$status"'). Your instructors can see the details in the autograder log.", "tests": []}'
+      ;;
+  esac
+
+  [ -d "$results" ] || { rm -f -- "$results"; mkdir -p -- "$results"; }
+  rm -rf -- "$results/results.json"
+  local tmp
+  tmp="$(mktemp "$results/.results.XXXXXXXX")" || return 1
+  printf '%s\n' "$report" > "$tmp" && chmod 644 "$tmp" && mv -fT -- "$tmp" "$results/results.json"
+}
+main "$@"
+exit $?
+"""
+
+
+def _options(patterns, timeout: float, memory_mb: int) -> str:
+    """The ``grade`` options baked into ``run_autograder`` (shell-quoted)."""
+    args = []
+    for p in patterns or ():
+        args += ["--exercise", p]
+    args += ["--timeout", f"{timeout:g}", "--memory", str(int(memory_mb))]
+    return " ".join(shlex.quote(a) for a in args)
+
+
+def run_autograder_script(patterns=None, *, timeout: float = 10.0, memory_mb: int = 2048) -> str:
+    """The text of ``run_autograder`` for these exercises and limits."""
+    return RUN_AUTOGRADER.replace("__OPTIONS__", _options(patterns, timeout, memory_mb))
+
+
+def bundled_files(root: Path = ROOT) -> list[tuple[str, Path]]:
+    """``(name in the zip, file)`` for every file of the project that the zip carries, sorted."""
+    out = []
+    for name in BUNDLED:
+        path = root / name
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing; build the zip from a checkout of the course")
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for f in files:
+            rel = f.relative_to(root)
+            if any(part in _SKIPPED_PARTS or part.startswith(".") for part in rel.parts):
+                continue
+            if f.suffix in _SKIPPED_SUFFIXES:
+                continue
+            out.append((rel.as_posix(), f))
+    return sorted(out)
+
+
+def _add(zf: zipfile.ZipFile, name: str, data: bytes, mode: int) -> None:
+    info = zipfile.ZipInfo(name, date_time=_DATE)
+    info.create_system = 3                       # Unix, so that unzip restores the modes
+    info.external_attr = (0o100000 | mode) << 16  # a regular file with this mode
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, data, compresslevel=9)
+
+
+def build_zip(out, patterns=None, *, timeout: float = 10.0, memory_mb: int = 2048) -> Path:
+    """Write Gradescope's autograder zip to ``out`` and return its path.
+
+    Parameters
+    ----------
+    out : str or Path
+        Where to write the zip (its folder is created).
+    patterns : list of str, optional
+        The exercises graded (globs like ``'ex5_*'``); all of them when omitted.
+    timeout : float
+        Seconds each exercise may take in the student's worker.
+    memory_mb : int
+        Memory limit of the student's worker.
+
+    Raises
+    ------
+    ValueError
+        If ``patterns`` match no exercise.
+    """
+    select(load_exercises(), patterns)          # fail now, not on Gradescope, on a typo
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scripts = {"setup.sh": SETUP_SH, "run_autograder": run_autograder_script(patterns, timeout=timeout,
+                                                                               memory_mb=memory_mb)}
+    tmp = out.with_name(f".{out.name}.tmp")
+    with zipfile.ZipFile(tmp, "w") as zf:
+        for name, text in scripts.items():
+            _add(zf, name, text.encode(), 0o755)
+        for name, path in bundled_files():
+            _add(zf, name, path.read_bytes(), 0o644)
+    tmp.replace(out)
+    return out
