@@ -2,16 +2,23 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib;print(hashlib.md5(open('pyproject.toml','rb').read()).hexdigest()[:10])")
+HASH   := $(shell $(PYTHON) -c "import hashlib;print(hashlib.md5(open('pyproject.toml','rb').read()).hexdigest()[:10])")
+STAMP  := $(VENV)/.installed-book-$(HASH)
+TSTAMP := $(VENV)/.installed-test-$(HASH)
 NBVAL  := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: book test lab lessons sync browser clean
 
+# The book and JupyterLab need .[book,lab]; the tests add .[test] (torch, scipy, nbval, selenium).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,lab]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[book,lab]'
 	$(PY) -c "import matplotlib.pyplot"   # build matplotlib's font cache once, not inside a lesson
-	rm -f $(VENV)/.installed-* && touch $@
+	rm -f $(VENV)/.installed-book-* && touch $@
+
+$(TSTAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	rm -f $(VENV)/.installed-test-* && touch $@
 
 ## make book: build the HTML book (warnings are errors)
 book: $(STAMP)
@@ -19,7 +26,7 @@ book: $(STAMP)
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
 ## make test: every test (reference library, autograder, nbval on every lesson, book build, browser)
-test: $(STAMP) browser
+test: $(TSTAMP) browser
 	$(PY) -m pytest $(NBVAL) -n 2 --dist loadfile $(PYTEST_ARGS)
 
 ## make lab: open the lessons in JupyterLab

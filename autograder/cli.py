@@ -87,7 +87,11 @@ def cmd_sync(args) -> int:
 
 def cmd_gradescope(args) -> int:
     from .gradescope import build_zip
-    path = build_zip(args.out, args.exercise, timeout=args.timeout, memory_mb=args.memory)
+    try:
+        path = build_zip(args.out, args.exercise, timeout=args.timeout, memory_mb=args.memory)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"wrote {path}")
     return 0
 

@@ -297,7 +297,8 @@ def _compare_values(got: np.ndarray, expected: np.ndarray, rtol: float, atol: fl
     if close.all():
         return None
     err = np.where(close, 0.0, np.abs(got - expected))
-    idx = tuple(int(i) for i in np.unravel_index(np.nanargmax(err), err.shape)) if err.ndim else ()
+    err = np.where(np.isnan(err), np.inf, err)        # a NaN expected where a number came back
+    idx = tuple(int(i) for i in np.unravel_index(np.argmax(err), err.shape)) if err.ndim else ()
     where = f" at index {idx}" if idx else ""
     g, e = got[idx], expected[idx]
     return (f"{at}wrong value{where}: got {g:.6g}, expected {e:.6g} "
@@ -475,8 +476,11 @@ def diagnose(test: Test, seed: int, kind: str, got: Any) -> str:
             m_kind, m_result = _scenario_result(test, LocalSubject(functions), seed)
         except Exception:  # noqa: BLE001 - a mistake that cannot run this scenario matches nothing
             continue
-        same = (m_kind == kind == "failure" and m_result == got) or (
-            m_kind == kind == "ok" and compare(got, m_result, rtol=test.rtol, atol=test.atol) is None)
+        try:
+            same = (m_kind == kind == "failure" and m_result == got) or (
+                m_kind == kind == "ok" and compare(got, m_result, rtol=test.rtol, atol=test.atol) is None)
+        except Exception:  # noqa: BLE001 - a diagnosis must never break grading
+            same = False
         if same:
             return f"This matches a known mistake: {mistake.description}. See {ex.url(mistake.anchor)}"
     return ""

@@ -17,12 +17,13 @@ Layout of the zip (everything at its root, so ``/autograder/source`` *is* the pr
     solutions/        the reference library
     autograder/       the grader, with autograder/tests/ (the graded tests)
 
-``run_autograder`` runs ``python -m autograder grade SUBMISSION --format gradescope`` with
-the exercises, time limit and memory limit chosen when the zip was built. It takes the
-grader's report from its standard output (never from a file that the student's code could
-have tampered with), and only once grading is over — every process of the submission is
-dead by then — replaces ``results.json`` atomically (a fresh temporary file, then a
-rename), so whatever the submission wrote there is overwritten. If the grader itself
+``run_autograder`` runs ``python -P -m autograder grade SUBMISSION --format gradescope``
+with the exercises, time limit and memory limit chosen when the zip was built, on the
+installed copy of the project (the grader and its workers import the same code). It takes
+the grader's report from its standard output (never from a file that the student's code
+could have tampered with), and only once grading is over — every process of the
+submission is dead by then — replaces ``results.json`` atomically (a fresh temporary file,
+then a rename), so whatever the submission wrote there is overwritten. If the grader itself
 fails, ``results.json`` says so with a score of 0. Two environment variables let a test
 run it outside Gradescope: ``AUTOGRADER_ROOT`` (default ``/autograder``) and ``PYTHON``
 (default: the virtual environment made by ``setup.sh``, else ``python3``).
@@ -86,8 +87,8 @@ if ! "$PY" -m venv --clear "$VENV"; then
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir --upgrade pip
 "$VENV/bin/python" -m pip install --disable-pip-version-check --no-cache-dir "$HERE"
-# Import everything once (compiles the bytecode, builds matplotlib's cache) and fail the
-# image build, not every submission, if something is missing.
+# Import the grader and every graded test once, so that a missing piece fails the
+# image build rather than every submission.
 (cd / && "$VENV/bin/python" -c "from autograder.framework import load_exercises; print(len(load_exercises()), 'exercises')")
 """
 
@@ -109,8 +110,7 @@ main() {
   fi
   local results="$root/results"
   local report status
-  report="$(cd "$root/source" && "$python" -m autograder grade "$root/submission" \
-            --format gradescope __OPTIONS__)"
+  report="$("$python" -P -m autograder grade "$root/submission" --format gradescope __OPTIONS__)"
   status=$?
   case "$report" in
     "{"*"}") ;;

@@ -43,7 +43,7 @@ def check_source(ex: Exercise) -> str:
 def solution_source(ex: Exercise) -> str:
     path = f"../solutions/{ex.module}.py"
     includes = "\n".join(f"```{{literalinclude}} {path}\n:pyobject: {name}\n```" for name in ex.functions)
-    names = ", ".join(f"`{n}`" for n in ex.functions)
+    names = ", ".join(ex.functions)          # no backticks: a fence's info string may not hold any
     return f"````{{admonition}} Reference solution ({ex.id}: {names})\n:class: dropdown\n{includes}\n````"
 
 

@@ -3,7 +3,9 @@
 A submission is a notebook (``.ipynb``), a module (``.py``) or a folder of them. The
 rule for what is executed when grading (documented in the book's "How to use" page):
 
-* every code cell, in order (a ``.py`` file is one cell; a folder's files in name order);
+* every code cell, in order (a ``.py`` file is one cell; a folder's files in name order,
+  each file in a namespace of its own, like separate notebooks; a graded function is
+  taken from the last file that defines it);
 * IPython magics and shell lines (``%…``, ``!…``) are dropped;
 * of each cell, only the top-level ``import`` statements, ``def`` and ``class``
   definitions, and assignments of literal constants (``EPS = 1e-8``) are kept —
@@ -30,7 +32,7 @@ class SubmissionError(Exception):
 @dataclass
 class Submission:
     path: Path
-    cells: list[tuple[str, str]] = field(default_factory=list)    # (label, selected code)
+    cells: list[tuple[str, str, str]] = field(default_factory=list)   # (file, label, selected code)
     notes: list[str] = field(default_factory=list)                 # what was skipped and why
     defined: set[str] = field(default_factory=set)                 # top-level function names
 
@@ -132,5 +134,5 @@ def read_submission(path: str | Path) -> Submission:
         for label, source in raw:
             code = select_code(label, source, sub.notes, sub.defined)
             if code:
-                sub.cells.append((label, code))
+                sub.cells.append((str(file.relative_to(path) if path.is_dir() else file.name), label, code))
     return sub

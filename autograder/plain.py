@@ -58,7 +58,7 @@ def to_plain(obj: Any, _depth: int = 0) -> Any:
     """Convert a value returned by student code into plain data (never raises for odd objects)."""
     if _depth > MAX_DEPTH:
         return Opaque("a structure nested more than 20 levels deep")
-    if obj is None or isinstance(obj, (bool, str)):
+    if obj is None or isinstance(obj, (bool, str, Opaque)):
         return obj
     if isinstance(obj, (int, float)) and type(obj) in (int, float, bool):
         return obj
@@ -111,6 +111,8 @@ def describe(value: Any) -> str:
         return value.description
     if value is None:
         return "None"
+    if isinstance(value, str):
+        return f"the str {value[:40]!r}"
     if isinstance(value, bool):
         return f"the bool {value}"
     if isinstance(value, (int, float)):

@@ -21,6 +21,13 @@ import time
 OUTPUT_CAP = 20_000          # bytes of the submission's printed output that are kept
 
 
+def _matplotlib_cache() -> str:
+    """A matplotlib config/cache folder shared by all workers (its font cache is built once)."""
+    path = os.path.join(tempfile.gettempdir(), f"olf-matplotlib-{os.getuid()}")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
 class _Output(threading.Thread):
     """Drains the worker's stdout/stderr, keeping the first OUTPUT_CAP bytes."""
 
@@ -49,7 +56,7 @@ class WorkerSubject:
 
     Parameters
     ----------
-    cells : list of (label, code)
+    cells : list of (file, label, code)
         The submission's code, as selected by :mod:`autograder.loader`.
     graded : dict name -> module
         The functions being graded (their reference solutions are guarded in the worker).
@@ -91,7 +98,8 @@ class WorkerSubject:
         out_r, out_w = os.pipe()
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.tmp, "OLF_WORKER": "1",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
+               "MPLBACKEND": "Agg", "MPLCONFIGDIR": _matplotlib_cache(),
+               "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-m", "autograder.worker", str(req_r), str(resp_w)],
             pass_fds=(req_r, resp_w), stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,

@@ -5,8 +5,8 @@ REQUEST_FD RESPONSE_FD`` in an empty temporary directory, with resource limits a
 standard output and error going to a capped pipe. It reads one JSON request per line and
 answers one JSON line each:
 
-``{"op": "load", "cells": [[label, code], ...], "graded": {name: module}}``
-    execute the selected code of the submission, cell by cell, in one namespace;
+``{"op": "load", "cells": [[file, label, code], ...], "graded": {name: module}}``
+    execute the selected code of the submission, cell by cell, one namespace per file;
 ``{"op": "begin"}``
     fork a child for one exercise (answer ``{"status": "ok", "pid": ...}``): every
     exercise starts from the freshly loaded submission, so whatever one exercise's
@@ -58,7 +58,7 @@ def main(request_fd: int, response_fd: int) -> None:
     getpid, write, exit_now, fork, waitpid = os.getpid, os.write, os._exit, os.fork, os.waitpid
     waitstatus_to_exitcode = os.waitstatus_to_exitcode
     owner = [getpid()]                 # the process allowed to answer (the zygote, then a child)
-    namespace: dict = {"__name__": "__submission__", "__builtins__": __builtins__}
+    functions: dict = {}               # graded name -> the submission's function
     objects: dict = {}
     current: list = []
 
@@ -96,23 +96,28 @@ def main(request_fd: int, response_fd: int) -> None:
             except (ImportError, AttributeError):
                 pass
         errors = []
-        for label, code in message["cells"]:
+        namespaces: dict = {}
+        for file, label, code in message["cells"]:
+            namespace = namespaces.setdefault(file, {"__name__": "__submission__", "__builtins__": __builtins__})
             try:
                 exec(compile(code, f"<submission {label}>", "exec"), namespace)
             except BaseException as exc:  # noqa: BLE001 - the submission's own failure
                 errors.append(f"{label}: {_exception_summary(exc)}")
-        functions = {}
+        status = {}
         for name in message["graded"]:
-            fn = namespace.get(name)
-            if fn is not None:
-                functions[name] = ("reference" if getattr(fn, "__olf_reference__", False)
-                                   or str(getattr(fn, "__module__", "")).startswith(("solutions", "autograder"))
-                                   else "defined" if callable(fn) else "not callable")
-        return {"status": "ok", "errors": errors, "functions": functions}
+            found = [ns[name] for ns in namespaces.values() if name in ns]
+            own = [fn for fn in found if not (getattr(fn, "__olf_reference__", False)
+                   or str(getattr(fn, "__module__", "")).startswith(("solutions", "autograder")))]
+            if own:                    # the last file that defines it itself
+                functions[name] = own[-1]
+                status[name] = "defined" if callable(own[-1]) else "not callable"
+            elif found:
+                status[name] = "reference"
+        return {"status": "ok", "errors": errors, "functions": status}
 
     def call(message: dict) -> dict:
         name = message["name"]
-        fn = namespace.get(name)
+        fn = functions.get(name)
         if not callable(fn):
             return {"status": "missing"}
         tracker = lambda entering: current.append(name) if entering else current.pop()  # noqa: E731

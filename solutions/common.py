@@ -26,7 +26,7 @@ class Trajectory(NamedTuple):
 
     Attributes
     ----------
-    params : ndarray, shape (steps + 1, *params.shape)
+    params : ndarray, shape ``(steps + 1, *params.shape)``
         ``params[k]`` is the iterate after ``k`` steps; ``params[0]`` is the start.
     losses : ndarray, shape (steps + 1,)
         The loss at each iterate (``nan`` when no loss function was given).

@@ -55,9 +55,10 @@ def test_chapter_shows_math_figures_and_folded_solutions(html, chapter):
     text = (html / "lessons" / f"{chapter}.html").read_text(encoding="utf-8")
     assert text.count('class="math') >= 3, "too little math"
     assert len(re.findall(r'<img[^>]+src="[^"]+\.png"', text)) >= 2, "too few figures"
-    folded = re.findall(r'<details[^>]*>.*?</details>|class="admonition[^"]*dropdown.*?</div>\s*</div>', text, re.S)
+    folded = re.findall(r'<div class="dropdown admonition">\s*<p class="admonition-title">Reference solution(.*?)</div>\s*</div>\s*</div>',
+                        text, re.S)
     assert folded, "no folded reference solution"
-    assert "def " in " ".join(folded), "the folded solution holds no code"
+    assert all('<span class="k">def</span>' in f for f in folded), "a folded solution holds no code"
     assert "NotImplementedError" in text, "the exercise stubs are not shown"
     assert "check(" not in re.sub(r"<[^>]+>", "", text), "a check cell leaked into the book"
 
@@ -119,13 +120,17 @@ def test_chapter_in_a_real_browser(server, browser, chapter, tmp_path):
     broken = browser.execute_script(
         "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
     assert broken == []
-    # A folded reference solution opens on a click and shows code.
-    summary = browser.find_element(By.CSS_SELECTOR, "details summary")
-    browser.execute_script("arguments[0].scrollIntoView()", summary)
-    summary.click()
-    details = summary.find_element(By.XPATH, "..")
-    wait.until(lambda d: details.get_attribute("open") is not None)
-    assert "def " in details.text
-    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    # A folded reference solution is hidden, and opens on a click to show its code.
+    folded = browser.find_element(By.CSS_SELECTOR, ".admonition.dropdown")
+    code = folded.find_element(By.CSS_SELECTOR, "pre")
+    assert "toggle-hidden" in folded.get_attribute("class") and not code.is_displayed()
+    button = folded.find_element(By.CSS_SELECTOR, "button.toggle-button")
+    browser.execute_script("arguments[0].scrollIntoView()", button)
+    button.click()
+    wait.until(lambda d: code.is_displayed())
+    assert "def " in code.text
+    # No script error and no missing resource (the theme's console chatter and the favicon aside).
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"
+              and e["source"] != "console-api" and "favicon.ico" not in e["message"]]
     assert errors == []
     browser.save_screenshot(str(tmp_path / f"{chapter}.png"))

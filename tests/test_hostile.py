@@ -199,3 +199,13 @@ def test_same_seed_same_report_and_new_seed_new_cases(tmp_path):
     c = grade_submission(path, EXERCISES, seed=12)
     assert [o.message for o in a.outcomes] == [o.message for o in b.outcomes]
     assert [o.message for o in a.outcomes] != [o.message for o in c.outcomes]
+
+
+def test_folder_files_have_their_own_namespaces(tmp_path):
+    """A later file that imports the reference (as a lesson's setup cell may) does not hide
+    the student's own definition in an earlier file."""
+    (tmp_path / "01_mine.py").write_text(GOOD_GRAD + "\ndef mse_loss(y_pred, y):\n"
+                                          "    return float(np.mean((np.asarray(y_pred) - y) ** 2))\n")
+    (tmp_path / "02_later.py").write_text("from solutions.losses import mse_loss, mse_loss_grad\n")
+    report, _ = grade(tmp_path)
+    assert report.score == report.max_score, [o.message for o in report.outcomes]

@@ -1,0 +1,93 @@
+"""The command line: ``python -m autograder grade`` as an instructor and a student use it."""
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.framework import load_exercises
+from autograder.lessons import solved_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSON = ROOT / "lessons" / "01_losses.ipynb"
+CHAPTER_1 = [ex for ex in load_exercises().values() if ex.chapter == 1]
+
+
+def grade(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd or ROOT, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory):
+    if not LESSON.exists():
+        pytest.skip("chapter 1 lesson missing")
+    path = tmp_path_factory.mktemp("solved") / "alice.ipynb"
+    path.write_text(json.dumps(solved_notebook(LESSON)), encoding="utf-8")
+    return path
+
+
+def test_json_report_has_the_gradescope_shape(solved):
+    proc = grade(solved, "--format", "json", "--seed", "5")
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(proc.stdout)
+    assert results["score"] == results["max_score"] == sum(ex.max_score for ex in CHAPTER_1)
+    assert results["seed"] == 5 and "--seed 5" in results["output"]
+    assert {t["status"] for t in results["tests"]} == {"passed"}
+    for t in results["tests"]:
+        assert set(t) >= {"name", "score", "max_score", "status", "output"}
+        assert t["name"].split()[0] in {ex.id for ex in CHAPTER_1}
+    assert set(results["exercises"]) == {ex.id for ex in CHAPTER_1}
+
+
+def test_gradescope_format_keeps_to_the_spec(solved):
+    proc = grade(solved, "--format", "gradescope", "--seed", "5", "--exercise", "ex1_1")
+    results = json.loads(proc.stdout)
+    assert set(results) == {"score", "execution_time", "output", "tests"}
+    assert all(t["name"].startswith("ex1_1 ") for t in results["tests"])
+
+
+def test_untouched_lesson_scores_zero_and_exit_status_is_zero():
+    proc = grade(LESSON, "--seed", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert f"0/{sum(ex.max_score for ex in CHAPTER_1):g} points" in proc.stdout
+    assert "not attempted" in proc.stdout
+    assert "seed 1" in proc.stderr
+
+
+def test_text_report_names_the_mistake(tmp_path):
+    path = tmp_path / "bob.py"
+    path.write_text("import numpy as np\n\ndef mse_loss(y_pred, y):\n"
+                    "    return np.sum((np.asarray(y_pred) - y) ** 2)\n", encoding="utf-8")
+    proc = grade(path, "--exercise", "ex1_1", "--seed", "3")
+    assert proc.returncode == 0
+    assert "✗ ex1_1 mse_loss" in proc.stdout
+    assert "This matches a known mistake" in proc.stdout and "lessons/01_losses.html#" in proc.stdout
+
+
+def test_batch_writes_a_gradebook(solved, tmp_path):
+    broken = tmp_path / "carol.ipynb"
+    broken.write_text("{oops", encoding="utf-8")
+    book, reports = tmp_path / "grades.csv", tmp_path / "feedback"
+    proc = grade(solved, LESSON, broken, "--jobs", "2", "--csv", book, "--reports", reports, "--seed", "9",
+                 "--exercise", "ex1_*")
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(book.open()))
+    assert [Path(r["submission"]).name for r in rows] == ["alice.ipynb", "01_losses.ipynb", "carol.ipynb"]
+    top = sum(ex.max_score for ex in CHAPTER_1)
+    assert [float(r["total"]) for r in rows] == [top, 0, 0]
+    assert "not a valid Jupyter notebook" in rows[2]["error"]
+    assert set(rows[0]) >= {ex.id for ex in CHAPTER_1}
+    assert sorted(p.name for p in reports.iterdir()) == ["01_losses.ipynb.json", "alice.ipynb.json", "carol.ipynb.json"]
+
+
+def test_unknown_exercise_is_a_usage_error():
+    proc = grade(LESSON, "--exercise", "ex99_*")
+    assert proc.returncode == 2 and "no exercise matches" in proc.stderr
+
+
+def test_glob_expands_to_many_submissions(solved):
+    proc = grade(str(solved.parent / "*.ipynb"), "--exercise", "ex1_1", "--seed", "1")
+    assert proc.returncode == 0 and "alice.ipynb: " in proc.stdout
