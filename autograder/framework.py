@@ -281,7 +281,7 @@ def compare(got: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9, 
         return _compare_values(np.array(float(got)), np.array(float(expected)), rtol, atol, at)
     if isinstance(expected, Opaque) or isinstance(got, Opaque):
         return None if got == expected else f"{at}returned {describe(got)}; expected {describe(expected)}"
-    if got != expected or type(got) is not type(expected):
+    if type(got) is not type(expected) or got != expected:
         return f"{at}returned {describe(got)}; expected {describe(expected)}"
     return None
 

@@ -15,8 +15,6 @@ Exercises: ``ex2_1`` :func:`gd_init` + :func:`gd_update`, ``ex2_2`` :func:`linre
 ``ex2_3`` :func:`linreg_grad`, ``ex2_4`` :func:`backtracking_line_search`.
 The other functions are helpers used by the lesson.
 """
-from __future__ import annotations
-
 from typing import Callable
 
 import numpy as np

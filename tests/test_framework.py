@@ -1,4 +1,5 @@
 """Unit tests of the grading framework: plain data, comparison messages, the loader's rule."""
+import functools
 import json
 from typing import NamedTuple
 
@@ -54,6 +55,7 @@ def test_student_objects_never_cross_as_objects():
     ({"step 1": State(1, np.ones(2))}, {"step 1": State(1, np.zeros(2))}, "step 1 → m: wrong value"),
     (Opaque("an object of type Liar"), 1.0, "an object of type Liar"),
     (np.array([0.3, 0.7]), np.array([np.nan, np.nan]), "got 0.3, expected nan"),
+    (np.zeros(2), None, "expected None"),
 ])
 def test_compare_says_what_is_wrong(got, expected, words):
     message = compare(to_plain(got), to_plain(expected))
@@ -98,3 +100,22 @@ def test_read_submission_kinds(tmp_path):
         read_submission(tmp_path / "x.txt") if (tmp_path / "x.txt").write_text("") is not None else None
     with pytest.raises(SubmissionError, match="does not exist"):
         read_submission(tmp_path / "nope.ipynb")
+
+from solutions.common import rosenbrock
+
+
+def test_module_level_functions_and_partials_cross_by_name():
+    f = functools.partial(rosenbrock, b=10.0)
+    g = loads(dumps((f, rosenbrock)))
+    assert g[0](np.array([0.5, 1.0])) == f(np.array([0.5, 1.0]))
+    assert g[1] is rosenbrock
+    with pytest.raises(TypeError):
+        dumps(lambda x: x)                        # lambdas and closures still cannot cross
+    with pytest.raises(ValueError):
+        loads('{"__function__": ["os", "system"]}')   # only solutions.* and autograder.tests.*
+
+
+def test_only_functions_defined_in_the_named_module_are_resolved():
+    with pytest.raises(ValueError):
+        loads('{"__function__": ["solutions.common", "np.sum"]}')        # not defined in solutions.common
+    assert loads('{"__function__": ["solutions.common", "Quadratic.loss"]}').__name__ == "loss"

@@ -40,6 +40,9 @@ def random_quadratic(rng, d, L=4.0):
     return Quadratic(A * L / np.linalg.eigvalsh(A).max(), rng.normal(size=d))
 
 
+POINTS = [(0.0, 0.0), (1.0, 1.0), (0.0, 2.0), (-0.5, 3.0)]      # (b, w): the optima of both data sets among them
+
+
 def seed_problems():
     """The source articles' two datasets as (label, X with its ones column, y)."""
     (x0, y0), (x1, y1) = seed_data_000(), seed_data_001()
@@ -135,9 +138,8 @@ def test_loss_on_the_sources_data(ns, rng):
     """the sources' data (y = x + 1 and y = 2x, bias column included) at a few fixed points"""
     out = {}
     for label, X, y in seed_problems():
-        for theta in ([0.0, 0.0], [1.0, 1.0], [0.0, 2.0], [-0.5, 3.0]):
-            theta = np.array(theta)
-            out[f"{label} at (b, w) = {tuple(theta)}"] = ns.linreg_loss(theta, X, y)
+        for b, w in POINTS:
+            out[f"{label} at (b, w) = ({b}, {w})"] = ns.linreg_loss(np.array([b, w]), X, y)
     return out
 
 
@@ -196,9 +198,8 @@ def test_grad_on_the_sources_data(ns, rng):
     """the sources' data (bias column included) at a few fixed points, the optimum included"""
     out = {}
     for label, X, y in seed_problems():
-        for theta in ([0.0, 0.0], [1.0, 1.0], [0.0, 2.0], [-0.5, 3.0]):
-            theta = np.array(theta)
-            out[f"{label} at (b, w) = {tuple(theta)}"] = ns.linreg_grad(theta, X, y)
+        for b, w in POINTS:
+            out[f"{label} at (b, w) = ({b}, {w})"] = ns.linreg_grad(np.array([b, w]), X, y)
     return out
 
 
