@@ -88,7 +88,8 @@ def cmd_sync(args) -> int:
 def cmd_gradescope(args) -> int:
     from .gradescope import build_zip
     try:
-        path = build_zip(args.out, args.exercise, timeout=args.timeout, memory_mb=args.memory)
+        path = build_zip(args.out, args.exercise, timeout=args.timeout, memory_mb=args.memory,
+                         book_url=args.book_url)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -124,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     z.add_argument("--exercise", action="append", metavar="ID", help="exercises graded (globs; default all)")
     z.add_argument("--timeout", type=float, default=10.0)
     z.add_argument("--memory", type=int, default=2048)
+    z.add_argument("--book-url", help="where the built book is published (feedback links start there)")
     z.set_defaults(func=cmd_gradescope)
 
     args = parser.parse_args(argv)

@@ -26,7 +26,9 @@ import numpy as np
 
 from .plain import Opaque, Record, describe, dumps, loads, to_plain
 
-BOOK_URL = os.environ.get("OLF_BOOK_URL", "https://optimizing-loss-functions.github.io/course")
+# Where the built book is published; feedback links point into it. Unset: the path of the
+# page inside the book (``lessons/05_adaptive.html#adam``), which an instructor can publish.
+BOOK_URL = os.environ.get("OLF_BOOK_URL", "").rstrip("/")
 
 EXERCISES: dict[str, "Exercise"] = {}
 
@@ -389,7 +391,8 @@ class Exercise:
 
     def url(self, anchor: str | None = None) -> str:
         anchor = anchor or self.anchor
-        return f"{BOOK_URL}/{self.page}" + (f"#{anchor}" if anchor else "")
+        path = self.page + (f"#{anchor}" if anchor else "")
+        return f"{BOOK_URL}/{path}" if BOOK_URL else f"the book, {path}"
 
     def parameters(self, name: str) -> list[str]:
         return list(inspect.signature(self.functions[name]).parameters)

@@ -103,6 +103,7 @@ RUN_AUTOGRADER = r"""#!/usr/bin/env bash
 # runs any of it.
 main() {
   set -u
+  __ENV__
   local root="${AUTOGRADER_ROOT:-/autograder}"
   local python="${PYTHON:-}"
   if [ -z "$python" ]; then
@@ -140,9 +141,11 @@ def _options(patterns, timeout: float, memory_mb: int) -> str:
     return " ".join(shlex.quote(a) for a in args)
 
 
-def run_autograder_script(patterns=None, *, timeout: float = 10.0, memory_mb: int = 2048) -> str:
-    """The text of ``run_autograder`` for these exercises and limits."""
-    return RUN_AUTOGRADER.replace("__OPTIONS__", _options(patterns, timeout, memory_mb))
+def run_autograder_script(patterns=None, *, timeout: float = 10.0, memory_mb: int = 2048,
+                          book_url: str | None = None) -> str:
+    """The text of ``run_autograder`` for these exercises, limits and book address."""
+    env = f"export OLF_BOOK_URL={shlex.quote(book_url)}" if book_url else ":  # OLF_BOOK_URL not set"
+    return RUN_AUTOGRADER.replace("__OPTIONS__", _options(patterns, timeout, memory_mb)).replace("__ENV__", env)
 
 
 def bundled_files(root: Path = ROOT) -> list[tuple[str, Path]]:
@@ -171,7 +174,8 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes, mode: int) -> None:
     zf.writestr(info, data, compresslevel=9)
 
 
-def build_zip(out, patterns=None, *, timeout: float = 10.0, memory_mb: int = 2048) -> Path:
+def build_zip(out, patterns=None, *, timeout: float = 10.0, memory_mb: int = 2048,
+              book_url: str | None = None) -> Path:
     """Write Gradescope's autograder zip to ``out`` and return its path.
 
     Parameters
@@ -184,6 +188,8 @@ def build_zip(out, patterns=None, *, timeout: float = 10.0, memory_mb: int = 204
         Seconds each exercise may take in the student's worker.
     memory_mb : int
         Memory limit of the student's worker.
+    book_url : str, optional
+        Where the built book is published; the feedback's links to its sections start there.
 
     Raises
     ------
@@ -193,8 +199,8 @@ def build_zip(out, patterns=None, *, timeout: float = 10.0, memory_mb: int = 204
     select(load_exercises(), patterns)          # fail now, not on Gradescope, on a typo
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    scripts = {"setup.sh": SETUP_SH, "run_autograder": run_autograder_script(patterns, timeout=timeout,
-                                                                               memory_mb=memory_mb)}
+    scripts = {"setup.sh": SETUP_SH, "run_autograder": run_autograder_script(
+        patterns, timeout=timeout, memory_mb=memory_mb, book_url=book_url)}
     tmp = out.with_name(f".{out.name}.tmp")
     with zipfile.ZipFile(tmp, "w") as zf:
         for name, text in scripts.items():

@@ -1,6 +1,7 @@
 """The command line: ``python -m autograder grade`` as an instructor and a student use it."""
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,9 +16,9 @@ LESSON = ROOT / "lessons" / "01_losses.ipynb"
 CHAPTER_1 = [ex for ex in load_exercises().values() if ex.chapter == 1]
 
 
-def grade(*args, cwd=None):
+def grade(*args, cwd=None, env=None):
     return subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd or ROOT, timeout=600)
+                          capture_output=True, text=True, cwd=cwd or ROOT, timeout=600, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,9 @@ def test_text_report_names_the_mistake(tmp_path):
     proc = grade(path, "--exercise", "ex1_1", "--seed", "3")
     assert proc.returncode == 0
     assert "✗ ex1_1 mse_loss" in proc.stdout
-    assert "This matches a known mistake" in proc.stdout and "lessons/01_losses.html#" in proc.stdout
+    assert "This matches a known mistake" in proc.stdout and "the book, lessons/01_losses.html#" in proc.stdout
+    linked = grade(path, "--exercise", "ex1_1", "--seed", "3", env={**os.environ, "OLF_BOOK_URL": "https://example.org/b/"})
+    assert "https://example.org/b/lessons/01_losses.html#" in linked.stdout
 
 
 def test_batch_writes_a_gradebook(solved, tmp_path):

@@ -163,6 +163,10 @@ def test_scripts_are_valid_bash_and_bake_in_the_options(zip_path, tmp_path):
     with zipfile.ZipFile(custom) as zf:
         baked = f"--exercise {first} --exercise {second} --timeout 3.5 --memory 512"
         assert baked in zf.read("run_autograder").decode()
+        assert "export OLF_BOOK_URL" not in zf.read("run_autograder").decode()
+    linked = build_zip(tmp_path / "linked.zip", [first], book_url="https://example.org/olf")
+    with zipfile.ZipFile(linked) as zf:
+        assert "export OLF_BOOK_URL=https://example.org/olf" in zf.read("run_autograder").decode()
 
 
 def test_unknown_exercises_are_refused_when_building(tmp_path):
