@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.framework import LocalSubject, load_exercises, run_exercise
+from autograder.framework import LocalSubject, load_exercises, run_exercise, run_test
 from autograder.grade import grade_submission
 from autograder.lessons import solved_notebook, stub_source
 
@@ -122,3 +122,14 @@ def test_solved_lesson_scores_full_marks_through_the_worker(chapter, tmp_path):
     report = grade_submission(solved, _chapter(chapter), seed=2)
     assert [o.message for o in report.outcomes if not o.passed] == []
     assert report.score == report.max_score > 0
+
+
+@pytest.mark.parametrize("ex", EXERCISES.values(), ids=list(EXERCISES))
+def test_every_graded_test_is_failed_by_some_known_mistake(ex):
+    """A grader test is only trusted once a wrong implementation has been seen to fail it."""
+    never_failed = []
+    for test in ex.tests:
+        if not any(not run_test(test, LocalSubject({**ex.functions, m.replaces: m.function}), seed).passed
+                   for m in ex.mistakes for seed in (0, 987654)):
+            never_failed.append(test.title)
+    assert never_failed == []

@@ -399,3 +399,31 @@ def adamw_no_decay(params, grads, state, *, lr=1e-3, beta1=0.9, beta2=0.999, eps
 def adamw_no_correction(params, grads, state, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2):
     decayed = np.asarray(params, dtype=float) * (1 - lr * weight_decay)
     return adam_no_correction(decayed, grads, state, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+
+
+# --- mistakes in the initial states ----------------------------------------------------------------
+
+@ex5_1.mistake("adagrad_init", "the accumulator G started at 0.1 (TensorFlow's initial_accumulator_value) "
+               "instead of 0, as torch.optim.Adagrad and this course do")
+def adagrad_init_at_tenth(params):
+    return ref.AdagradState(0, np.full(np.shape(params), 0.1))
+
+
+@ex5_2.mistake("rmsprop_init", "the average s started at ones (to avoid dividing by zero) instead of zeros; "
+               "eps is what keeps the division safe")
+def rmsprop_init_at_ones(params):
+    return ref.RMSpropState(0, np.ones(np.shape(params)))
+
+
+@ex5_3.mistake("adam_init", "t = 1 in the initial state: t counts the steps taken, 0 before the first update "
+               "(the update makes it 1), so the bias correction is off by one step", anchor="adam-bias-correction")
+def adam_init_t_one(params):
+    zeros = np.zeros(np.shape(params))
+    return ref.AdamState(1, zeros, zeros.copy())
+
+
+@ex5_4.mistake("adamw_init", "t = 1 in the initial state: t counts the steps taken, 0 before the first update "
+               "(the update makes it 1), so the bias correction is off by one step")
+def adamw_init_t_one(params):
+    zeros = np.zeros(np.shape(params))
+    return ref.AdamState(1, zeros, zeros.copy())

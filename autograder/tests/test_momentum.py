@@ -287,3 +287,17 @@ def nesterov_update_first_only(params, grads, state, *, lr, beta=0.9):
     new_params = params - lr * grads
     new_params.flat[0] = full_params.flat[0]
     return new_params, MomentumState(state.t + 1, v)
+
+
+# --- mistakes in the initial states ----------------------------------------------------------------
+
+@ex4_1.mistake("momentum_init", "t = 1 in the initial state: t counts the steps taken (0 before the first "
+               "update), and torch's first step v = g is taken when t = 0", anchor="momentum-dampening")
+def momentum_init_t_one(params):
+    return ref.MomentumState(1, np.zeros(np.shape(params)))
+
+
+@ex4_2.mistake("nesterov_init", "t = 1 in the initial state: t counts the steps taken (0 before the first "
+               "update), and torch's first step v = g is taken when t = 0")
+def nesterov_init_t_one(params):
+    return ref.MomentumState(1, np.zeros(np.shape(params)))
