@@ -12,13 +12,14 @@ from pathlib import Path
 
 from .framework import load_exercises, select
 from .grade import Report, failed_report, grade_submission
+from .sandbox import Limits
 
 
 def _grade_one(args) -> Report:
-    path, patterns, seed, timeout, memory_mb = args
+    path, patterns, seed, limits = args
     exercises = select(load_exercises(), patterns)
     try:
-        return grade_submission(path, exercises, seed=seed, timeout=timeout, memory_mb=memory_mb)
+        return grade_submission(path, exercises, seed=seed, limits=limits)
     except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the batch; it is reported
         return failed_report(path, exercises, seed, f"internal grader error ({type(exc).__name__}: {exc})")
 
@@ -48,10 +49,10 @@ class Progress:
         self.stream.flush()
 
 
-def grade_many(paths: list[str], patterns, *, seed: int, jobs: int = 1, timeout: float = 10.0,
-               memory_mb: int = 2048, progress: Progress | None = None) -> list[Report]:
+def grade_many(paths: list[str], patterns, *, seed: int, jobs: int = 1, limits: Limits = Limits(),
+               progress: Progress | None = None) -> list[Report]:
     """Grade every submission, ``jobs`` at a time; reports come back in the order of ``paths``."""
-    work = [(p, patterns, seed, timeout, memory_mb) for p in paths]
+    work = [(p, patterns, seed, limits) for p in paths]
     reports: list[Report | None] = [None] * len(work)
     if jobs <= 1:
         for i, item in enumerate(work):

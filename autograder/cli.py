@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from .framework import load_exercises, select
+from .sandbox import Limits
 
 
 def _expand(paths: list[str]) -> list[str]:
@@ -58,8 +59,11 @@ def cmd_grade(args) -> int:
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     print(f"grading {len(paths)} submission(s), seed {seed} (reproduce with --seed {seed})", file=sys.stderr)
     progress = Progress(len(paths)) if len(paths) > 1 else None
-    reports = grade_many(paths, patterns, seed=seed, jobs=args.jobs, timeout=args.timeout,
-                         memory_mb=args.memory, progress=progress)
+    limits = Limits(timeout=args.timeout, memory_mb=args.memory, user=args.sandbox_user)
+    if limits.user is not None and os.geteuid() != 0:
+        print("error: --sandbox-user needs the grader to run as root", file=sys.stderr)
+        return 2
+    reports = grade_many(paths, patterns, seed=seed, jobs=args.jobs, limits=limits, progress=progress)
     if args.csv:
         write_csv(reports, args.csv)
         print(f"gradebook written to {args.csv}", file=sys.stderr)
@@ -89,7 +93,7 @@ def cmd_gradescope(args) -> int:
     from .gradescope import build_zip
     try:
         path = build_zip(args.out, args.exercise, timeout=args.timeout, memory_mb=args.memory,
-                         book_url=args.book_url)
+                         book_url=args.book_url, sandbox_user=args.sandbox_user)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -114,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--reports", metavar="DIR", help="write one JSON report per submission into DIR")
     g.add_argument("--timeout", type=float, default=10.0, help="seconds per exercise (default 10)")
     g.add_argument("--memory", type=int, default=2048, help="memory limit of student code in MB (default 2048)")
+    g.add_argument("--sandbox-user", metavar="USER",
+                   help="when grading as root (Gradescope), run student code as this unprivileged user, e.g. nobody")
     g.set_defaults(func=cmd_grade)
 
     s = sub.add_parser("sync-lessons", help="rewrite the stub/check/solution cells of lessons from solutions/")
@@ -126,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     z.add_argument("--timeout", type=float, default=10.0)
     z.add_argument("--memory", type=int, default=2048)
     z.add_argument("--book-url", help="where the built book is published (feedback links start there)")
+    z.add_argument("--sandbox-user", metavar="USER", help="run submissions as this unprivileged user (e.g. nobody)")
     z.set_defaults(func=cmd_gradescope)
 
     args = parser.parse_args(argv)

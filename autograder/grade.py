@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .framework import Exercise, Outcome, run_exercise
 from .loader import SubmissionError, read_submission
-from .sandbox import WorkerSubject
+from .sandbox import Limits, WorkerSubject
 
 
 @dataclass
@@ -57,7 +57,7 @@ def failed_report(path, exercises: dict[str, Exercise], seed: int, error: str, s
 
 
 def grade_submission(path: str | Path, exercises: dict[str, Exercise], *, seed: int,
-                     timeout: float = 10.0, memory_mb: int = 2048) -> Report:
+                     limits: Limits = Limits()) -> Report:
     """Grade one submission on ``exercises``; never raises for anything the submission does."""
     start = time.monotonic()
     report = Report(str(path), seed, exercises=list(exercises))
@@ -71,7 +71,7 @@ def grade_submission(path: str | Path, exercises: dict[str, Exercise], *, seed: 
     if not sub.defined & set(graded):
         report.notes.append("no exercise function is defined in the submission "
                             f"(looked for {', '.join(sorted(graded))})")
-    with WorkerSubject(sub.cells, graded, timeout=timeout, memory_mb=memory_mb) as worker:
+    with WorkerSubject(sub.cells, graded, limits) as worker:
         worker.start()
         if worker.load_failure:
             report.notes.append(f"loading the submission failed: {worker.load_failure}")

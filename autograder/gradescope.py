@@ -90,6 +90,8 @@ fi
 # Import the grader and every graded test once, so that a missing piece fails the
 # image build rather than every submission.
 (cd / && "$VENV/bin/python" -c "from autograder.framework import load_exercises; print(len(load_exercises()), 'exercises')")
+# Readable (not writable) by everyone, so that submissions can run as an unprivileged user.
+chmod a+rx "$ROOT" && chmod -R a+rX "$VENV"
 """
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
@@ -132,20 +134,22 @@ exit $?
 """
 
 
-def _options(patterns, timeout: float, memory_mb: int) -> str:
+def _options(patterns, timeout: float, memory_mb: int, sandbox_user: str | None = None) -> str:
     """The ``grade`` options baked into ``run_autograder`` (shell-quoted)."""
     args = []
     for p in patterns or ():
         args += ["--exercise", p]
     args += ["--timeout", f"{timeout:g}", "--memory", str(int(memory_mb))]
+    if sandbox_user:
+        args += ["--sandbox-user", sandbox_user]
     return " ".join(shlex.quote(a) for a in args)
 
 
 def run_autograder_script(patterns=None, *, timeout: float = 10.0, memory_mb: int = 2048,
-                          book_url: str | None = None) -> str:
+                          book_url: str | None = None, sandbox_user: str | None = None) -> str:
     """The text of ``run_autograder`` for these exercises, limits and book address."""
     env = f"export OLF_BOOK_URL={shlex.quote(book_url)}" if book_url else ":  # OLF_BOOK_URL not set"
-    return RUN_AUTOGRADER.replace("__OPTIONS__", _options(patterns, timeout, memory_mb)).replace("__ENV__", env)
+    return RUN_AUTOGRADER.replace("__OPTIONS__", _options(patterns, timeout, memory_mb, sandbox_user)).replace("__ENV__", env)
 
 
 def bundled_files(root: Path = ROOT) -> list[tuple[str, Path]]:
@@ -175,7 +179,7 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes, mode: int) -> None:
 
 
 def build_zip(out, patterns=None, *, timeout: float = 10.0, memory_mb: int = 2048,
-              book_url: str | None = None) -> Path:
+              book_url: str | None = None, sandbox_user: str | None = None) -> Path:
     """Write Gradescope's autograder zip to ``out`` and return its path.
 
     Parameters
@@ -190,6 +194,9 @@ def build_zip(out, patterns=None, *, timeout: float = 10.0, memory_mb: int = 204
         Memory limit of the student's worker.
     book_url : str, optional
         Where the built book is published; the feedback's links to its sections start there.
+    sandbox_user : str, optional
+        Run submissions as this unprivileged user (e.g. ``nobody``): Gradescope runs
+        everything as root, and root code could rewrite the grader itself.
 
     Raises
     ------
@@ -200,7 +207,7 @@ def build_zip(out, patterns=None, *, timeout: float = 10.0, memory_mb: int = 204
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     scripts = {"setup.sh": SETUP_SH, "run_autograder": run_autograder_script(
-        patterns, timeout=timeout, memory_mb=memory_mb, book_url=book_url)}
+        patterns, timeout=timeout, memory_mb=memory_mb, book_url=book_url, sandbox_user=sandbox_user)}
     tmp = out.with_name(f".{out.name}.tmp")
     with zipfile.ZipFile(tmp, "w") as zf:
         for name, text in scripts.items():

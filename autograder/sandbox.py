@@ -17,14 +17,37 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 
 OUTPUT_CAP = 20_000          # bytes of the submission's printed output that are kept
 
 
-def _matplotlib_cache() -> str:
-    """A matplotlib config/cache folder shared by all workers (its font cache is built once)."""
-    path = os.path.join(tempfile.gettempdir(), f"olf-matplotlib-{os.getuid()}")
+@dataclass(frozen=True)
+class Limits:
+    """What a worker may use.
+
+    Attributes
+    ----------
+    timeout : float
+        Wall-clock seconds for each exercise (all its tests together) and for loading.
+    memory_mb : int
+        Address-space limit of the worker.
+    user : str or None
+        Run the submission as this unprivileged user (e.g. ``nobody``) when the grader
+        runs as root, as on Gradescope, so that it cannot touch the grader's files.
+    """
+
+    timeout: float = 10.0
+    memory_mb: int = 2048
+    user: str | None = None
+
+
+def _matplotlib_cache(uid: int, gid: int) -> str:
+    """A matplotlib config/cache folder shared by all workers of a user (its font cache is built once)."""
+    path = os.path.join(tempfile.gettempdir(), f"olf-matplotlib-{uid}")
     os.makedirs(path, exist_ok=True)
+    if uid != os.getuid():
+        os.chown(path, uid, gid)
     return path
 
 
@@ -60,16 +83,23 @@ class WorkerSubject:
         The submission's code, as selected by :mod:`autograder.loader`.
     graded : dict name -> module
         The functions being graded (their reference solutions are guarded in the worker).
-    timeout : float
-        Wall-clock seconds for each exercise (all its tests together) and for loading.
-    memory_mb : int
-        Address-space limit of the worker.
+    limits : Limits
+        Time, memory and user of the worker.
     """
 
     label = "your code"
 
-    def __init__(self, cells, graded: dict[str, str], *, timeout: float = 10.0, memory_mb: int = 2048):
-        self.cells, self.graded, self.timeout, self.memory_mb = cells, graded, timeout, memory_mb
+    def __init__(self, cells, graded: dict[str, str], limits: Limits = Limits()):
+        self.cells, self.graded, self.limits = cells, graded, limits
+        self.timeout = limits.timeout
+        if limits.user is None:
+            self.uid, self.gid = os.getuid(), os.getgid()
+        else:
+            import pwd
+            if os.geteuid() != 0:
+                raise PermissionError(f"running submissions as {limits.user!r} needs a grader running as root")
+            entry = pwd.getpwnam(limits.user)
+            self.uid, self.gid = entry.pw_uid, entry.pw_gid
         self.proc = None
         self.child: int | None = None          # the worker's child serving the current exercise
         self.failure: str | None = None        # why the current exercise can't go on
@@ -82,7 +112,7 @@ class WorkerSubject:
     # -- life cycle ------------------------------------------------------------------------------
     def _limits(self) -> None:          # runs in the child between fork and exec
         import resource
-        mem = self.memory_mb * 1024 * 1024
+        mem = self.limits.memory_mb * 1024 * 1024
         for limit, value in ((resource.RLIMIT_AS, mem), (resource.RLIMIT_CORE, 0),
                              (resource.RLIMIT_FSIZE, 50 * 1024 * 1024),
                              (resource.RLIMIT_CPU, int(max(60, 20 * self.timeout)))):
@@ -90,15 +120,25 @@ class WorkerSubject:
                 resource.setrlimit(limit, (value, value))
             except (ValueError, OSError):
                 pass
+        if self.limits.user is not None:      # last: give up root for good
+            try:                              # counts every process of that user: a fork bomb stops here
+                resource.setrlimit(resource.RLIMIT_NPROC, (256, 256))
+            except (ValueError, OSError):
+                pass
+            os.setgroups([])
+            os.setgid(self.gid)
+            os.setuid(self.uid)
 
     def start(self) -> None:
         self.tmp = tempfile.mkdtemp(prefix="olf-worker-")
+        if self.uid != os.getuid():
+            os.chown(self.tmp, self.uid, self.gid)
         req_r, self.req_w = os.pipe()
         self.resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.tmp, "OLF_WORKER": "1",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "MPLBACKEND": "Agg", "MPLCONFIGDIR": _matplotlib_cache(),
+               "MPLBACKEND": "Agg", "MPLCONFIGDIR": _matplotlib_cache(self.uid, self.gid),
                "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-m", "autograder.worker", str(req_r), str(resp_w)],

@@ -13,9 +13,11 @@ import pytest
 from autograder.batch import grade_many, write_csv
 from autograder.framework import load_exercises, select
 from autograder.grade import grade_submission
+from autograder.sandbox import Limits
 
 EXERCISES = select(load_exercises(), ["ex1_1", "ex1_2"])
 TIMEOUT = 3.0
+LIMITS = Limits(timeout=TIMEOUT, memory_mb=1024)
 
 GOOD_GRAD = '''
 import numpy as np
@@ -84,7 +86,7 @@ HOSTILE = {
 
 def grade(path):
     start = time.monotonic()
-    report = grade_submission(path, EXERCISES, seed=7, timeout=TIMEOUT, memory_mb=1024)
+    report = grade_submission(path, EXERCISES, seed=7, limits=LIMITS)
     return report, time.monotonic() - start
 
 
@@ -179,7 +181,7 @@ def test_batch_never_stops_and_keeps_every_row(tmp_path):
         p.write_text(HOSTILE[name][0], encoding="utf-8")
         paths.append(str(p))
     paths.append(str(tmp_path / "missing.ipynb"))                      # does not exist
-    reports = grade_many(paths, ["ex1_1", "ex1_2"], seed=3, jobs=2, timeout=TIMEOUT, memory_mb=1024)
+    reports = grade_many(paths, ["ex1_1", "ex1_2"], seed=3, jobs=2, limits=LIMITS)
     assert [r.submission for r in reports] == paths
     assert reports[-1].error and "does not exist" in reports[-1].error
     for r in reports[:-1]:
