@@ -107,7 +107,6 @@ class WorkerSubject:
         self.load_errors: list[str] = []
         self.functions: dict[str, str] = {}
         self.deadline = 0.0
-        self.notes: list[str] = []
 
     # -- life cycle ------------------------------------------------------------------------------
     def _limits(self) -> None:          # runs in the child between fork and exec
