@@ -52,7 +52,7 @@ def main(request_fd: int, response_fd: int) -> None:
 
     import numpy as np  # noqa: F401 - imported before any submitted code runs
 
-    from autograder.framework import _exception_summary, invoke
+    from autograder.calling import exception_summary, invoke
 
     dumps_line, loads_line = json.dumps, json.loads
     getpid, write, exit_now, fork, waitpid = os.getpid, os.write, os._exit, os.fork, os.waitpid
@@ -102,7 +102,7 @@ def main(request_fd: int, response_fd: int) -> None:
             try:
                 exec(compile(code, f"<submission {label}>", "exec"), namespace)
             except BaseException as exc:  # noqa: BLE001 - the submission's own failure
-                errors.append(f"{label}: {_exception_summary(exc)}")
+                errors.append(f"{label}: {exception_summary(exc)}")
         status = {}
         for name in message["graded"]:
             found = [ns[name] for ns in namespaces.values() if name in ns]

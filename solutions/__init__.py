@@ -10,6 +10,8 @@ module                    chapter
 :mod:`solutions.sgd`               3. Stochastic and mini-batch gradient descent
 :mod:`solutions.momentum`          4. Momentum and Nesterov
 :mod:`solutions.adaptive`          5. Adaptive methods
+:mod:`solutions.backprop`          6. Backpropagation
+:mod:`solutions.newton`            7. Newton's method
 ========================  ======================================================
 
 :mod:`solutions.common` holds what every chapter shares (the optimiser driver, test
