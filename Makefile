@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-book-$(HASH)
 TSTAMP := $(VENV)/.installed-test-$(HASH)
 NBVAL  := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: book test lab lessons sync browser clean
+.PHONY: book test lab lessons browser clean
 
 # The book and JupyterLab need .[book,lab]; the tests add .[test] (torch, scipy, nbval, selenium).
 $(STAMP): pyproject.toml

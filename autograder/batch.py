@@ -1,9 +1,6 @@
-"""Grading many submissions: parallel jobs, a progress bar, a CSV gradebook."""
+"""Grading many submissions: deterministic shards, parallel jobs, a progress bar, a CSV gradebook."""
 from __future__ import annotations
 
-import csv
-import io
-import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -13,15 +10,27 @@ from pathlib import Path
 from .framework import load_exercises, select
 from .grade import Report, failed_report, grade_submission
 from .sandbox import Limits
+from .visibility import label
+
+
+def shard(paths: list[str], k: int, n: int) -> list[str]:
+    """The ``k``-th (1-based) of ``n`` deterministic slices of a class: every ``n``-th
+    submission in sorted order, so the slices are disjoint, cover the class, and do not
+    depend on the order the paths were given in."""
+    if not 1 <= k <= n:
+        raise ValueError(f"--shard K/N needs 1 <= K <= N, not {k}/{n}")
+    return sorted(paths)[k - 1::n]
 
 
 def _grade_one(args) -> Report:
-    path, patterns, seed, limits = args
+    path, patterns, seed, limits, visibility = args
     exercises = select(load_exercises(), patterns)
     try:
-        return grade_submission(path, exercises, seed=seed, limits=limits)
+        report = grade_submission(path, exercises, seed=seed, limits=limits)
     except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the batch; it is reported
-        return failed_report(path, exercises, seed, f"internal grader error ({type(exc).__name__}: {exc})")
+        report = failed_report(path, exercises, seed, f"internal grader error ({type(exc).__name__}: {exc})")
+    label(report, exercises, visibility)
+    return report
 
 
 class Progress:
@@ -50,9 +59,10 @@ class Progress:
 
 
 def grade_many(paths: list[str], patterns, *, seed: int, jobs: int = 1, limits: Limits = Limits(),
-               progress: Progress | None = None) -> list[Report]:
-    """Grade every submission, ``jobs`` at a time; reports come back in the order of ``paths``."""
-    work = [(p, patterns, seed, limits) for p in paths]
+               progress: Progress | None = None, visibility=()) -> list[Report]:
+    """Grade every submission, ``jobs`` at a time; reports come back in the order of ``paths``.
+    ``visibility``: overrides from :func:`autograder.visibility.parse_overrides`."""
+    work = [(p, patterns, seed, limits, tuple(visibility)) for p in paths]
     reports: list[Report | None] = [None] * len(work)
     if jobs <= 1:
         for i, item in enumerate(work):
@@ -69,22 +79,13 @@ def grade_many(paths: list[str], patterns, *, seed: int, jobs: int = 1, limits: 
             except Exception as exc:  # noqa: BLE001 - the grading process itself died
                 exercises = select(load_exercises(), patterns)
                 reports[i] = failed_report(work[i][0], exercises, seed, f"the grading process died: {exc}")
+                label(reports[i], exercises, visibility)
             if progress:
                 progress.update(reports[i])
     return reports
 
 
-def write_csv(reports: list[Report], path: str | Path) -> None:
-    """One row per submission, one column per exercise, the total; written atomically."""
-    exercises = list(dict.fromkeys(ex for r in reports for ex in r.exercises))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["submission", *exercises, "total", "max_score", "error"])
-    for r in reports:
-        per = r.by_exercise()
-        writer.writerow([r.submission, *[f"{per[e][0]:g}" if e in per else "" for e in exercises],
-                         f"{r.score:g}", f"{r.max_score:g}", r.error or ""])
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(buffer.getvalue(), encoding="utf-8")
-    os.replace(tmp, path)
+def write_csv(reports: list[Report], path: str | Path, lateness=None) -> None:
+    """The course's gradebook CSV (see :mod:`autograder.gradebook`), written atomically."""
+    from .gradebook import rows_from_reports, write_csv as write_rows
+    write_rows(rows_from_reports(reports, lateness), path)

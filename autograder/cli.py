@@ -1,4 +1,5 @@
-"""``python -m autograder``: grade submissions, build the Gradescope zip, sync the lessons."""
+"""``python -m autograder``: grade (regrade, shard and merge) submissions, find similar ones,
+build the Gradescope zip, sync the lessons."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +11,9 @@ import sys
 from pathlib import Path
 
 from .framework import load_exercises, select
-from .sandbox import Limits
+from .files import write_atomic
+from .limits import MEMORY_MB, TIMEOUT
+from .sandbox import ISOLATIONS, IsolationError, Limits, resolve_isolation
 
 
 def _expand(paths: list[str]) -> list[str]:
@@ -25,11 +28,7 @@ def _write(text: str, path: str | None) -> None:
     if path is None:
         sys.stdout.write(text + "\n")
         return
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text + "\n", encoding="utf-8")
-    os.replace(tmp, target)
+    write_atomic(path, text + "\n")
 
 
 def _chapters_present(paths: list[str], exercises) -> list[str]:
@@ -45,37 +44,143 @@ def _chapters_present(paths: list[str], exercises) -> list[str]:
     return [f"ex{c}_*" for c in chapters]
 
 
+def _error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def _lateness(args, paths):
+    """submission -> Lateness under the late policy of the options, or None without a deadline."""
+    from .policy import LatePolicy, lateness_of, parse_duration, parse_fraction, parse_time, read_times
+    if args.deadline is None:
+        if args.grace or args.late_penalty or args.late_cap or args.submission_times:
+            raise ValueError("the late policy options need --deadline")
+        return None
+    policy = LatePolicy(parse_time(args.deadline), parse_duration(args.grace or "0"),
+                        parse_fraction(args.late_penalty or "0"), parse_fraction(args.late_cap or "100%"))
+    times = read_times(args.submission_times) if args.submission_times else None
+    print(f"late policy: {policy.describe()}; submission times from "
+          f"{args.submission_times or 'the files modification times'}", file=sys.stderr)
+    return lateness_of(paths, policy, times)
+
+
+def _shard(spec: str) -> tuple[int, int]:
+    k, sep, n = spec.partition("/")
+    if not (sep and k.isdigit() and n.isdigit()):
+        raise ValueError(f"--shard takes K/N (the K-th of N slices, 1 <= K <= N), not {spec!r}")
+    return int(k), int(n)
+
+
+def _write_canvas(rows, args) -> None:
+    from .gradebook import read_roster, write_canvas
+    roster = read_roster(args.roster) if args.roster else None
+    if roster is not None:
+        missing = [r.submission for r in rows if r.submission not in roster and Path(r.submission).name not in roster]
+        if missing:
+            print(f"warning: not in the roster (named by file instead): {', '.join(missing)}", file=sys.stderr)
+    write_canvas(rows, args.canvas, load_exercises(), roster=roster, prefix=args.canvas_prefix)
+    print(f"Canvas gradebook written to {args.canvas}", file=sys.stderr)
+
+
 def cmd_grade(args) -> int:
-    from .batch import Progress, grade_many, write_csv
+    from .batch import Progress, grade_many, shard
+    from .gradebook import rows_from_reports, write_csv
+    from .html_report import to_html
+    from .regrade import compare, previous_seed, read_previous
+    from .regrade import to_csv as changes_csv, to_text as changes_text
     from .report import to_json, to_text
+    from .visibility import parse_overrides
     exercises = load_exercises()
     paths = _expand(args.submissions)
-    patterns = args.exercise or _chapters_present(paths, exercises)
     try:
+        visibility = parse_overrides(args.visibility)
+        previous = read_previous(args.previous) if args.previous else None
+        patterns = args.exercise or _chapters_present(paths, exercises)   # of the whole class, shard or not
         select(exercises, patterns)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
-    print(f"grading {len(paths)} submission(s), seed {seed} (reproduce with --seed {seed})", file=sys.stderr)
+        seed = args.seed if args.seed is not None else previous_seed(previous) if previous else None
+        if args.shard:
+            k, n = _shard(args.shard)
+            if seed is None:
+                raise ValueError("--shard needs --seed: every shard of a class is graded with the same seed")
+            paths = shard(paths, k, n)
+        lateness = _lateness(args, paths)
+    except (ValueError, OSError) as exc:
+        return _error(str(exc))
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    print(f"grading {len(paths)} submission(s), seed {seed} (reproduce with --seed {seed})"
+          + (f", shard {args.shard}" if args.shard else ""), file=sys.stderr)
     progress = Progress(len(paths)) if len(paths) > 1 else None
-    limits = Limits(timeout=args.timeout, memory_mb=args.memory, user=args.sandbox_user)
+    limits = Limits(timeout=args.timeout, memory_mb=args.memory, user=args.sandbox_user, isolation=args.isolation)
     if limits.user is not None and os.geteuid() != 0:
-        print("error: --sandbox-user needs the grader to run as root", file=sys.stderr)
-        return 2
-    reports = grade_many(paths, patterns, seed=seed, jobs=args.jobs, limits=limits, progress=progress)
+        return _error("--sandbox-user needs the grader to run as root")
+    try:
+        resolve_isolation(limits.isolation, limits.user)
+    except (IsolationError, KeyError) as exc:
+        return _error(f"grading refused: {exc}" if isinstance(exc, IsolationError) else f"no user {limits.user!r}")
+    reports = grade_many(paths, patterns, seed=seed, jobs=args.jobs, limits=limits, progress=progress,
+                         visibility=visibility)
+    late = lateness or {}
+    rows = rows_from_reports(reports, lateness)
     if args.csv:
-        write_csv(reports, args.csv)
+        write_csv(rows, args.csv)
         print(f"gradebook written to {args.csv}", file=sys.stderr)
+    if args.canvas:
+        _write_canvas(rows, args)
     if args.reports:
         for r in reports:
-            _write(to_json(r), str(Path(args.reports) / (Path(r.submission).name + ".json")))
-    if args.format == "text":
-        _write("\n\n".join(to_text(r) for r in reports), args.output)
+            base = Path(args.reports) / Path(r.submission).name
+            _write(to_json(r, lateness=late.get(r.submission)), f"{base}.json")
+            _write(to_html(r, stage=args.reveal, lateness=late.get(r.submission)), f"{base}.html")
+        print(f"reports written to {args.reports} (JSON, and HTML showing what students see at {args.reveal})",
+              file=sys.stderr)
+    if previous is not None:
+        changes = compare(previous, reports)
+        if args.changes:
+            write_atomic(args.changes, changes_csv(changes))
+        _write(changes_text(changes), args.output)
+    elif args.format == "text":
+        _write("\n\n".join(to_text(r, late.get(r.submission)) for r in reports), args.output)
     else:
         extended = args.format == "json"
-        docs = [json.loads(to_json(r, extended=extended)) for r in reports]
+        docs = [json.loads(to_json(r, extended=extended, lateness=late.get(r.submission) if extended else None))
+                for r in reports]
         _write(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False), args.output)
+    return 0
+
+
+def cmd_merge(args) -> int:
+    from .gradebook import merge, write_csv
+    try:
+        rows = merge(args.gradebooks)
+    except (ValueError, OSError) as exc:
+        return _error(str(exc))
+    write_csv(rows, args.csv)
+    print(f"{len(rows)} submission(s) from {len(args.gradebooks)} gradebook(s) written to {args.csv}", file=sys.stderr)
+    if args.canvas:
+        try:
+            _write_canvas(rows, args)
+        except (ValueError, OSError) as exc:
+            return _error(str(exc))
+    return 0
+
+
+def cmd_similar(args) -> int:
+    import time
+    from .similarity import find_similar, to_html, to_text
+    try:
+        exercises = select(load_exercises(), args.exercise)
+    except ValueError as exc:
+        return _error(str(exc))
+    paths = _expand(args.submissions)
+    start = time.monotonic()
+    result = find_similar(paths, exercises, min_length=args.min_length, common=args.common,
+                          include_reference=not args.no_reference)
+    print(f"compared {len(paths)} submission(s) in {time.monotonic() - start:.1f} s", file=sys.stderr)
+    if args.html:
+        write_atomic(args.html, to_html(result, top=args.top))
+        print(f"side-by-side page written to {args.html}", file=sys.stderr)
+    _write(to_text(result, top=args.top), None)
     return 0
 
 
@@ -93,12 +198,59 @@ def cmd_gradescope(args) -> int:
     from .gradescope import build_zip
     try:
         path = build_zip(args.out, args.exercise, timeout=args.timeout, memory_mb=args.memory,
-                         book_url=args.book_url, sandbox_user=args.sandbox_user)
+                         book_url=args.book_url, sandbox_user=args.sandbox_user, visibility=args.visibility,
+                         isolation=args.isolation)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {path}")
     return 0
+
+
+def _canvas_options(p) -> None:
+    p.add_argument("--canvas", metavar="FILE", help="also write Canvas's gradebook import CSV (a column per exercise)")
+    p.add_argument("--roster", metavar="CSV", help="columns submission and Student, ID, SIS User ID, SIS Login ID, "
+                                                   "Section: who each submission is, for Canvas")
+    p.add_argument("--canvas-prefix", default="", metavar="TEXT",
+                   help="prefix of the Canvas assignment names (e.g. 'Chapter 5: ')")
+
+
+def _grading_options(g) -> None:
+    """The options of ``grade`` (and ``regrade``)."""
+    from .visibility import STAGES
+    g.add_argument("--exercise", action="append", metavar="ID",
+                   help="grade only these exercises (globs like 'ex5_*'; repeatable). "
+                        "Default: every chapter the submission has exercise functions of")
+    g.add_argument("--format", choices=["text", "json", "gradescope"], default="text")
+    g.add_argument("--output", metavar="FILE", help="write the report here (atomically) instead of stdout")
+    g.add_argument("--seed", type=int, help="seed of the random test cases (default: fresh, printed; "
+                                            "regrade: the previous grading's)")
+    g.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
+    g.add_argument("--shard", metavar="K/N", help="grade only the K-th of N deterministic slices of the "
+                                                  "submissions (needs --seed; join the gradebooks with merge)")
+    g.add_argument("--csv", metavar="FILE", help="write a gradebook: one row per submission")
+    _canvas_options(g)
+    g.add_argument("--reports", metavar="DIR", help="write one JSON report and one HTML feedback page per submission into DIR")
+    g.add_argument("--reveal", choices=STAGES, default="before_due",
+                   help="what the HTML feedback shows: tests visible before the due date (default), after it, "
+                        "once published, or everything (instructor)")
+    g.add_argument("--visibility", action="append", metavar="EX[::TEST]=LEVEL",
+                   help="override who sees a test: LEVEL visible, hidden, after_due_date or after_published "
+                        "(e.g. 'ex5_*=after_due_date'; repeatable)")
+    g.add_argument("--deadline", metavar="TIME", help="late policy: the deadline (ISO 8601, e.g. 2026-12-01T23:59+01:00)")
+    g.add_argument("--grace", metavar="DURATION", help="late policy: grace period (e.g. 15m, 2h)")
+    g.add_argument("--late-penalty", metavar="FRACTION", help="late policy: share of the points lost per late day (e.g. 10%%)")
+    g.add_argument("--late-cap", metavar="FRACTION", help="late policy: at most this share is lost (default 100%%)")
+    g.add_argument("--submission-times", metavar="CSV",
+                   help="late policy: columns submission, time (default: the files modification times)")
+    g.add_argument("--timeout", type=float, default=TIMEOUT, help=f"seconds per exercise (default {TIMEOUT:g})")
+    g.add_argument("--memory", type=int, default=MEMORY_MB, help=f"memory limit of student code in MB (default {MEMORY_MB})")
+    g.add_argument("--sandbox-user", metavar="USER",
+                   help="when grading as root (Gradescope), run student code as this unprivileged user, e.g. nobody")
+    g.add_argument("--isolation", choices=ISOLATIONS, default="auto",
+                   help="how student code is isolated: bwrap (bubblewrap namespaces; grading refuses to run "
+                        "where they are not available), process (Landlock, seccomp, --sandbox-user), "
+                        "auto (bwrap where it works, else process; the default). Every report names it")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,20 +259,35 @@ def main(argv: list[str] | None = None) -> int:
 
     g = sub.add_parser("grade", help="grade one or many submissions (.ipynb, .py, or a folder of them)")
     g.add_argument("submissions", nargs="+", help="each PATH (or glob) is one submission")
-    g.add_argument("--exercise", action="append", metavar="ID",
-                   help="grade only these exercises (globs like 'ex5_*'; repeatable). "
-                        "Default: every chapter the submission has exercise functions of")
-    g.add_argument("--format", choices=["text", "json", "gradescope"], default="text")
-    g.add_argument("--output", metavar="FILE", help="write the report here (atomically) instead of stdout")
-    g.add_argument("--seed", type=int, help="seed of the random test cases (default: fresh, printed)")
-    g.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
-    g.add_argument("--csv", metavar="FILE", help="write a gradebook: one row per submission")
-    g.add_argument("--reports", metavar="DIR", help="write one JSON report per submission into DIR")
-    g.add_argument("--timeout", type=float, default=10.0, help="seconds per exercise (default 10)")
-    g.add_argument("--memory", type=int, default=2048, help="memory limit of student code in MB (default 2048)")
-    g.add_argument("--sandbox-user", metavar="USER",
-                   help="when grading as root (Gradescope), run student code as this unprivileged user, e.g. nobody")
-    g.set_defaults(func=cmd_grade)
+    _grading_options(g)
+    g.set_defaults(func=cmd_grade, previous=None, changes=None)
+
+    r = sub.add_parser("regrade", help="grade a batch again (after a test or the reference changed) and "
+                                       "report what changed for each student")
+    r.add_argument("previous", help="the previous grading: its --reports folder (per test) or its --csv gradebook")
+    r.add_argument("submissions", nargs="+", help="each PATH (or glob) is one submission")
+    r.add_argument("--changes", metavar="FILE", help="write the changes as CSV (old score, new score, tests)")
+    _grading_options(r)
+    r.set_defaults(func=cmd_grade)
+
+    m = sub.add_parser("merge", help="join the gradebooks of shards (grade --shard K/N --csv ...) into one")
+    m.add_argument("gradebooks", nargs="+", help="the shards' CSV gradebooks")
+    m.add_argument("--csv", metavar="FILE", required=True, help="the merged gradebook")
+    _canvas_options(m)
+    m.set_defaults(func=cmd_merge)
+
+    d = sub.add_parser("similar", help="rank pairs of submissions by the code they share (copydetect), "
+                                       "with an HTML page of the pairs side by side")
+    d.add_argument("submissions", nargs="+", help="each PATH (or glob) is one submission")
+    d.add_argument("--exercise", action="append", metavar="ID", help="compare only these exercises (globs)")
+    d.add_argument("--html", metavar="FILE", help="write the side-by-side page here")
+    d.add_argument("--top", type=int, default=30, help="pairs listed (default 30)")
+    d.add_argument("--min-length", type=int, default=60,
+                   help="skip exercises whose reference body has fewer tokens (default 60)")
+    d.add_argument("--common", type=float, default=0.25,
+                   help="ignore code found in more than this fraction of the class (default 0.25)")
+    d.add_argument("--no-reference", action="store_true", help="do not compare with the book's solution")
+    d.set_defaults(func=cmd_similar)
 
     s = sub.add_parser("sync-lessons", help="rewrite the stub/check/solution cells of lessons from solutions/")
     s.add_argument("notebooks", nargs="*")
@@ -129,10 +296,14 @@ def main(argv: list[str] | None = None) -> int:
     z = sub.add_parser("gradescope", help="build the Gradescope autograder zip")
     z.add_argument("--out", default="autograder.zip")
     z.add_argument("--exercise", action="append", metavar="ID", help="exercises graded (globs; default all)")
-    z.add_argument("--timeout", type=float, default=10.0)
-    z.add_argument("--memory", type=int, default=2048)
+    z.add_argument("--timeout", type=float, default=TIMEOUT)
+    z.add_argument("--memory", type=int, default=MEMORY_MB)
     z.add_argument("--book-url", help="where the built book is published (feedback links start there)")
     z.add_argument("--sandbox-user", metavar="USER", help="run submissions as this unprivileged user (e.g. nobody)")
+    z.add_argument("--isolation", choices=ISOLATIONS, default="auto",
+                   help="isolation of student code on Gradescope (bwrap: refuse to grade without it; default auto)")
+    z.add_argument("--visibility", action="append", metavar="EX[::TEST]=LEVEL",
+                   help="override who sees a test on Gradescope (as for grade; repeatable)")
     z.set_defaults(func=cmd_gradescope)
 
     args = parser.parse_args(argv)

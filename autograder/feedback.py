@@ -1,7 +1,10 @@
 """Instant feedback in a notebook: :func:`check` runs an exercise's graded tests in place."""
 from __future__ import annotations
 
-from .framework import Exercise, LocalSubject, load_exercises, run_exercise
+from .diagnosis import run_test
+from .namespace import LocalSubject
+from .registry import NOT_ATTEMPTED, Exercise, load_exercises
+from .visibility import visibility_of, withheld_note
 
 
 def exercise_of(names: list[str]) -> Exercise:
@@ -18,16 +21,22 @@ def exercise_of(names: list[str]) -> Exercise:
 def check(*functions, seed: int = 0):
     """See :func:`autograder.check`."""
     ex = exercise_of([f.__name__ for f in functions])
-    outcomes = run_exercise(ex, LocalSubject({f.__name__: f for f in functions}), seed)
+    subject = LocalSubject({f.__name__: f for f in functions})
+    later = [t for t in ex.tests if visibility_of(t) != "visible"]       # graded, not shown before the due date
+    outcomes = [run_test(t, subject, seed) for t in ex.tests if t not in later]
     score, top = sum(o.score for o in outcomes), sum(o.max_score for o in outcomes)
     passed = score == top
-    if all(o.status == "not attempted" for o in outcomes):
+    if not outcomes:
+        lines = [f"{ex.id} {ex.title}: no test of this exercise is shown before you submit."]
+    elif all(o.status == NOT_ATTEMPTED for o in outcomes):
         lines = [f"{ex.id} {ex.title}: not attempted yet (0/{top:g} points)."]
     else:
         lines = [f"{ex.id} {ex.title}: {score:g}/{top:g} points" + (" — all tests pass ✓" if passed else "")]
         for o in outcomes:
             lines.append(f"  {'✓' if o.passed else '✗'} {o.title.split(': ', 1)[-1]}")
             lines += [f"      {line}" for line in o.message.splitlines()]
+    if later:
+        lines.append(f"  {withheld_note(len(later), sum(t.points for t in later))}")
     if not passed:
         lines.append("  The cells below use the reference solution until yours passes.")
     print("\n".join(lines))                     # one write: re-executed notebooks stay byte-identical

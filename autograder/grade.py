@@ -5,8 +5,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .framework import Exercise, Outcome, run_exercise
+from .diagnosis import run_exercise
 from .loader import SubmissionError, read_submission
+from .registry import FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, Exercise, Outcome
 from .sandbox import Limits, WorkerSubject
 
 
@@ -21,6 +22,8 @@ class Report:
     error: str | None = None          # the submission could not be graded at all
     seconds: float = 0.0
     exercises: list[str] = field(default_factory=list)
+    isolation: str = ""               # the worker's isolation: bwrap | process ("" if no worker ran)
+    isolation_detail: str = ""        # what that isolation held, in words
 
     @property
     def score(self) -> float:
@@ -36,16 +39,16 @@ class Report:
         for ex in self.exercises:
             mine = [o for o in self.outcomes if o.exercise == ex]
             score, top = sum(o.score for o in mine), sum(o.max_score for o in mine)
-            if mine and all(o.status == "not attempted" for o in mine):
-                status = "not attempted"
+            if mine and all(o.status == NOT_ATTEMPTED for o in mine):
+                status = NOT_ATTEMPTED
             else:
-                status = "passed" if mine and score == top else "partial" if score > 0 else "failed"
+                status = PASSED if mine and score == top else PARTIAL if score > 0 else FAILED
             out[ex] = (score, top, status)
         return out
 
 
 def _zero(ex: Exercise, message: str) -> list[Outcome]:
-    return [Outcome(ex.id, t.title, 0.0, t.points, "failed", message) for t in ex.tests]
+    return [Outcome(ex.id, t.title, 0.0, t.points, FAILED, message) for t in ex.tests]
 
 
 def failed_report(path, exercises: dict[str, Exercise], seed: int, error: str, seconds: float = 0.0) -> Report:
@@ -72,6 +75,7 @@ def grade_submission(path: str | Path, exercises: dict[str, Exercise], *, seed: 
         report.notes.append("no exercise function is defined in the submission "
                             f"(looked for {', '.join(sorted(graded))})")
     with WorkerSubject(sub.cells, graded, limits) as worker:
+        report.isolation, report.isolation_detail = worker.isolation.kind, worker.isolation.detail
         worker.start()
         if worker.load_failure:
             report.notes.append(f"loading the submission failed: {worker.load_failure}")

@@ -18,7 +18,9 @@ Layout of the zip (everything at its root, so ``/autograder/source`` *is* the pr
     autograder/       the grader, with autograder/tests/ (the graded tests)
 
 ``run_autograder`` runs ``python -P -m autograder grade SUBMISSION --format gradescope``
-with the exercises, time limit and memory limit chosen when the zip was built, on the
+with the exercises, time limit, memory limit and isolation chosen when the zip was built
+(``setup.sh`` leaves the reference readable by root only, so a sandbox user cannot read
+it whatever the isolation), on the
 installed copy of the project (the grader and its workers import the same code). It takes
 the grader's report from its standard output (never from a file that the student's code
 could have tampered with), and only once grading is over — every process of the
@@ -37,7 +39,10 @@ import shlex
 import zipfile
 from pathlib import Path
 
+from .files import atomic_path
 from .framework import load_exercises, select
+from .limits import MEMORY_MB, TIMEOUT
+from .sandbox import ISOLATIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,8 +95,14 @@ fi
 # Import the grader and every graded test once, so that a missing piece fails the
 # image build rather than every submission.
 (cd / && "$VENV/bin/python" -c "from autograder.framework import load_exercises; print(len(load_exercises()), 'exercises')")
-# Readable (not writable) by everyone, so that submissions can run as an unprivileged user.
+# Readable (not writable) by everyone, so that submissions can run as an unprivileged user ...
 chmod a+rx "$ROOT" && chmod -R a+rX "$VENV"
+# ... but for the project itself: the reference (and the graded tests) stay root's alone, in the
+# installed copy and in this unpacked source, so that no sandbox user can read them.
+SITE="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+for p in "$SITE/solutions" "$SITE/autograder" "$HERE"; do
+  if [ -e "$p" ]; then chmod -R go-rwx "$p"; fi
+done
 """
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
@@ -134,7 +145,8 @@ exit $?
 """
 
 
-def _options(patterns, timeout: float, memory_mb: int, sandbox_user: str | None = None) -> str:
+def _options(patterns, timeout: float, memory_mb: int, sandbox_user: str | None = None, visibility=(),
+             isolation: str = "auto") -> str:
     """The ``grade`` options baked into ``run_autograder`` (shell-quoted)."""
     args = []
     for p in patterns or ():
@@ -142,14 +154,20 @@ def _options(patterns, timeout: float, memory_mb: int, sandbox_user: str | None 
     args += ["--timeout", f"{timeout:g}", "--memory", str(int(memory_mb))]
     if sandbox_user:
         args += ["--sandbox-user", sandbox_user]
+    args += ["--isolation", isolation]
+    for v in visibility or ():
+        args += ["--visibility", v]
     return " ".join(shlex.quote(a) for a in args)
 
 
-def run_autograder_script(patterns=None, *, timeout: float = 10.0, memory_mb: int = 2048,
-                          book_url: str | None = None, sandbox_user: str | None = None) -> str:
-    """The text of ``run_autograder`` for these exercises, limits and book address."""
+def run_autograder_script(patterns=None, *, timeout: float = TIMEOUT, memory_mb: int = MEMORY_MB,
+                          book_url: str | None = None, sandbox_user: str | None = None, visibility=(),
+                          isolation: str = "auto") -> str:
+    """The text of ``run_autograder`` for these exercises, limits, book address, visibility overrides
+    and isolation."""
     env = f"export OLF_BOOK_URL={shlex.quote(book_url)}" if book_url else ":  # OLF_BOOK_URL not set"
-    return RUN_AUTOGRADER.replace("__OPTIONS__", _options(patterns, timeout, memory_mb, sandbox_user)).replace("__ENV__", env)
+    options = _options(patterns, timeout, memory_mb, sandbox_user, visibility, isolation)
+    return RUN_AUTOGRADER.replace("__OPTIONS__", options).replace("__ENV__", env)
 
 
 def bundled_files(root: Path = ROOT) -> list[tuple[str, Path]]:
@@ -178,8 +196,9 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes, mode: int) -> None:
     zf.writestr(info, data, compresslevel=9)
 
 
-def build_zip(out, patterns=None, *, timeout: float = 10.0, memory_mb: int = 2048,
-              book_url: str | None = None, sandbox_user: str | None = None) -> Path:
+def build_zip(out, patterns=None, *, timeout: float = TIMEOUT, memory_mb: int = MEMORY_MB,
+              book_url: str | None = None, sandbox_user: str | None = None, visibility=(),
+              isolation: str = "auto") -> Path:
     """Write Gradescope's autograder zip to ``out`` and return its path.
 
     Parameters
@@ -197,22 +216,32 @@ def build_zip(out, patterns=None, *, timeout: float = 10.0, memory_mb: int = 204
     sandbox_user : str, optional
         Run submissions as this unprivileged user (e.g. ``nobody``): Gradescope runs
         everything as root, and root code could rewrite the grader itself.
+    visibility : list of str, optional
+        Overrides of the tests' visibility, ``EX[::TEST]=LEVEL`` (see :mod:`autograder.visibility`);
+        each test of ``results.json`` carries its visibility, which Gradescope applies.
+    isolation : str
+        ``auto``, ``bwrap`` or ``process`` (see :mod:`autograder.sandbox`): ``bwrap`` makes
+        every run refuse to grade (a readable zero) where Gradescope's container refuses
+        namespaces. Whatever the isolation, ``setup.sh`` makes the reference unreadable to
+        every user but root.
 
     Raises
     ------
     ValueError
-        If ``patterns`` match no exercise.
+        If ``patterns`` match no exercise, or a visibility override is malformed.
     """
+    from .visibility import parse_overrides
     select(load_exercises(), patterns)          # fail now, not on Gradescope, on a typo
+    if isolation not in ISOLATIONS:
+        raise ValueError(f"isolation must be one of {', '.join(ISOLATIONS)}, not {isolation!r}")
+    parse_overrides(visibility)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     scripts = {"setup.sh": SETUP_SH, "run_autograder": run_autograder_script(
-        patterns, timeout=timeout, memory_mb=memory_mb, book_url=book_url, sandbox_user=sandbox_user)}
-    tmp = out.with_name(f".{out.name}.tmp")
-    with zipfile.ZipFile(tmp, "w") as zf:
+        patterns, timeout=timeout, memory_mb=memory_mb, book_url=book_url, sandbox_user=sandbox_user,
+        visibility=visibility, isolation=isolation)}
+    with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w") as zf:
         for name, text in scripts.items():
             _add(zf, name, text.encode(), 0o755)
         for name, path in bundled_files():
             _add(zf, name, path.read_bytes(), 0o644)
-    tmp.replace(out)
     return out

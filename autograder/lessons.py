@@ -5,18 +5,28 @@ from ``solutions/`` (never edited by hand):
 
 * a code cell tagged ``ex5_3`` — the stub: the reference's signature and docstring,
   with a body that raises ``NotImplementedError("ex5_3")``;
-* a code cell tagged ``check-ex5_3`` — ``adam_init, adam_update = check(adam_init, adam_update)``;
+* a code cell tagged ``check-ex5_3`` (and ``remove-cell``) —
+  ``adam_init, adam_update = check(adam_init, adam_update)``;
 * a markdown cell tagged ``solution-ex5_3`` — the reference solution, folded, pulled
   from ``solutions/`` by ``literalinclude`` when the book is built.
+
+A new exercise needs only its heading: a markdown cell whose first line is
+``### Exercise ex5_3: <title>`` (any heading level). :func:`sync_notebook` creates the
+missing cells right after it, in that order; the notebook must then be re-executed.
 """
 from __future__ import annotations
 
 import ast
+import hashlib
 import inspect
 import json
+import re
 from pathlib import Path
 
-from .framework import Exercise, load_exercises
+from .files import write_atomic
+from .registry import Exercise, load_exercises
+
+KINDS = ("", "check", "solution")        # stub, check, solution: the tag is f"{kind}-{id}" or the id
 
 
 def _header_and_docstring(fn) -> str:
@@ -47,12 +57,61 @@ def solution_source(ex: Exercise) -> str:
     return f"````{{admonition}} Reference solution ({ex.id}: {names})\n:class: dropdown\n{includes}\n````"
 
 
+def _tag(kind: str, ex_id: str) -> str:
+    return f"{kind}-{ex_id}" if kind else ex_id
+
+
+def _source(kind: str, ex: Exercise) -> str:
+    return {"": stub_source, "check": check_source, "solution": solution_source}[kind](ex)
+
+
+def _new_cell(kind: str, ex: Exercise) -> dict:
+    tags = [_tag(kind, ex.id)] + (["remove-cell"] if kind == "check" else [])
+    cell = {"cell_type": "markdown" if kind == "solution" else "code",
+            "id": hashlib.sha1(_tag(kind, ex.id).encode()).hexdigest()[:8],
+            "metadata": {"tags": tags}, "source": _source(kind, ex).splitlines(keepends=True)}
+    if kind != "solution":
+        cell.update(execution_count=None, outputs=[])
+    return cell
+
+
+def _heading(cells: list[dict], ex: Exercise) -> int:
+    """The index of the markdown cell that starts with the heading ``### Exercise <id>: ...``."""
+    pattern = re.compile(rf"#+ Exercise {re.escape(ex.id)}\b")
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] == "markdown" and pattern.match("".join(cell["source"]).lstrip()):
+            return i
+    raise ValueError(f"{ex.id} has no cells and no heading to put them under: add a markdown cell "
+                     f"starting with '### Exercise {ex.id}: <title>' where they belong")
+
+
+def _insert_missing(cells: list[dict], ex: Exercise) -> list[str]:
+    """Create the exercise's missing cells after its heading (or after its previous cell)."""
+    created, after = [], None
+    for kind in KINDS:
+        at = next((i for i, c in enumerate(cells) if _tag(kind, ex.id) in c.get("metadata", {}).get("tags", [])), None)
+        if at is None:
+            at = (after if after is not None else _heading(cells, ex)) + 1
+            cells.insert(at, _new_cell(kind, ex))
+            created.append(f"created {_tag(kind, ex.id)}")
+        after = at
+    return created
+
+
 def sync_notebook(path: str | Path, exercises: dict[str, Exercise] | None = None) -> list[str]:
-    """Rewrite the tagged exercise cells of one notebook; return what changed."""
+    """Rewrite the tagged exercise cells of one notebook, creating missing ones; return what changed.
+
+    The exercises of the notebook are those of its chapter (``lessons/05_adaptive.ipynb``:
+    chapter 5). Raises :class:`ValueError` if an exercise has neither cells nor heading.
+    """
     exercises = exercises or load_exercises()
     path = Path(path)
     nb = json.loads(path.read_text(encoding="utf-8"))
     changed = []
+    chapter = int(path.name[:2]) if path.name[:2].isdigit() else None
+    for ex in exercises.values():
+        if ex.chapter == chapter:
+            changed += [f"{path.name}: {c}" for c in _insert_missing(nb["cells"], ex)]
     for cell in nb["cells"]:
         tags = cell.get("metadata", {}).get("tags", [])
         for tag in tags:
@@ -60,14 +119,14 @@ def sync_notebook(path: str | Path, exercises: dict[str, Exercise] | None = None
             ex = exercises.get(ex_id)
             if ex is None:
                 continue
-            want = {"": stub_source, "check": check_source, "solution": solution_source}[kind](ex)
+            want = _source(kind, ex)
             if kind == "check" and "remove-cell" not in tags:
                 tags.append("remove-cell")
             if "".join(cell["source"]) != want:
                 cell["source"] = want.splitlines(keepends=True)
                 changed.append(f"{path.name}: {tag}")
     if changed:
-        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_atomic(path, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
     return changed
 
 

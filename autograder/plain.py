@@ -69,8 +69,8 @@ def to_plain(obj: Any, _depth: int = 0) -> Any:
             return bool(obj)
         if isinstance(obj, np.integer):
             return int(obj)
-        if isinstance(obj, np.floating):
-            return float(obj)
+        if isinstance(obj, np.floating):       # float16/float32 stay 0-d arrays: feedback names the dtype
+            return float(obj) if obj.dtype.itemsize >= 8 else np.array(obj)
         return Opaque(f"a numpy scalar of dtype {obj.dtype}")
     if isinstance(obj, (int, float)):          # subclasses of int/float: keep the value only
         return float(obj) if isinstance(obj, float) else int(obj)

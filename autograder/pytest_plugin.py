@@ -1,26 +1,41 @@
 """The pytest plugin of the graded tests (loaded with ``-p autograder.pytest_plugin``, see pyproject).
 
-pytest runs the graded tests too: ``pytest autograder/tests [--submission PATH] [-m ex5_3]``.
+The third way to grade, beside ``check()`` in a notebook and ``python -m autograder grade``::
 
-Without ``--submission`` the subject is the reference solution (so this suite checks
-that every scenario runs and the reference passes its own property checks); with it,
-the submission is loaded into a sandboxed worker exactly as ``python -m autograder
-grade`` does. Each test is marked with its exercise id (``-m ex5_3``) and ``points``.
+    pytest autograder/tests --submission PATH [--grading-seed N] [-m ex5_3]
+
+grades the notebook, ``.py`` file or folder ``PATH`` in a sandboxed worker, exactly as
+``grade`` does (the same loader, worker, scenarios and diagnosis), one pytest item per
+graded test: a failed item's message is the student's feedback. Each item is marked with
+its exercise id (``-m "ex5_3 or ex5_4"``) and ``points(n)``. Without ``--submission`` the
+graded tests are skipped: the reference is checked against its own tests by
+``tests/test_meta.py``, not here.
 """
 import pytest
 
-from autograder.framework import load_exercises
+from autograder.registry import load_exercises
+
+SKIP_REASON = "graded tests grade a submission: pytest autograder/tests --submission PATH"
 
 
 def pytest_addoption(parser):
-    parser.addoption("--submission", default=None, help="grade this notebook/.py/folder instead of the reference")
-    parser.addoption("--grading-seed", type=int, default=0, help="seed of the random test cases")
+    group = parser.getgroup("autograder", "grading a submission with the graded tests")
+    group.addoption("--submission", default=None, metavar="PATH",
+                    help="grade this notebook/.py/folder with the graded tests of autograder/tests")
+    group.addoption("--grading-seed", type=int, default=0, help="seed of the random test cases (default 0)")
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "points(n): the points a graded test is worth")
     for ex_id, ex in load_exercises().items():
         config.addinivalue_line("markers", f"{ex_id}: graded tests of {ex_id} ({ex.title})")
+    path = config.getoption("--submission")
+    if path is not None:
+        from autograder.loader import SubmissionError, read_submission
+        try:
+            config._olf_submission = read_submission(path)
+        except SubmissionError as exc:
+            raise pytest.UsageError(f"--submission {path}: {exc}") from None
 
 
 @pytest.fixture(scope="session")
@@ -30,23 +45,21 @@ def seed(request):
 
 @pytest.fixture(scope="session")
 def _worker(request):
-    path = request.config.getoption("--submission")
-    if path is None:
+    sub = getattr(request.config, "_olf_submission", None)
+    if sub is None:
         yield None
         return
-    from autograder.loader import read_submission
     from autograder.sandbox import WorkerSubject
-    exercises = load_exercises()
-    graded = {name: ex.module for ex in exercises.values() for name in ex.functions}
-    with WorkerSubject(read_submission(path).cells, graded) as worker:
+    graded = {name: ex.module for ex in load_exercises().values() for name in ex.functions}
+    with WorkerSubject(sub.cells, graded) as worker:
         worker.start()
         yield worker
 
 
 @pytest.fixture
 def student(request, _worker):
-    test = request.function.graded_test
     if _worker is None:
-        return test.exercise.reference()
+        pytest.skip(SKIP_REASON)
+    test = request.function.graded_test
     _worker.begin_exercise(test.exercise.id)
     return _worker

@@ -4,48 +4,68 @@ from __future__ import annotations
 import json
 
 from .grade import Report
+from .visibility import schedule_note
 
 
-def to_results(report: Report, *, extended: bool = True) -> dict:
+def to_results(report: Report, *, extended: bool = True, lateness=None) -> dict:
     """The report as Gradescope's results.json (``score``, ``tests`` with ``name``, ``score``,
-    ``max_score``, ``status``, ``output``); ``extended`` adds ``max_score``, the seed,
-    per-exercise totals and notes."""
+    ``max_score``, ``status``, ``output``, ``visibility``); ``extended`` adds ``max_score``, the seed,
+    per-exercise totals, notes and, with ``lateness`` (:class:`~autograder.policy.Lateness`),
+    the late penalty and the score after it."""
     header = [f"Seed {report.seed} (reproduce with --seed {report.seed})."]
+    if report.isolation:
+        header.append(f"Isolation: {report.isolation_detail or report.isolation}.")
     if report.error:
         header.append(f"The submission could not be graded: {report.error}")
     header += [f"Note: {n}" for n in report.notes]
+    later = schedule_note(report.outcomes)
+    if later:
+        header.append(f"Not every test is shown yet: {later}")
+    if lateness is not None:
+        header.append(f"Late policy: {lateness.describe()}.")
     results = {
         "score": round(report.score, 4),
         "execution_time": round(report.seconds, 2),
         "output": "\n".join(header),
         "tests": [{"name": o.title, "score": o.score, "max_score": o.max_score,
                    "status": "passed" if o.passed else "failed",
-                   "output": o.message or "passed", "visibility": "visible"} for o in report.outcomes],
+                   "output": o.message or "passed", "visibility": o.visibility} for o in report.outcomes],
     }
     if extended:
         results.update({
             "max_score": report.max_score,
             "submission": report.submission,
             "seed": report.seed,
+            "isolation": report.isolation,
+            "isolation_detail": report.isolation_detail,
             "exercises": {ex: {"score": s, "max_score": m, "status": st}
                           for ex, (s, m, st) in report.by_exercise().items()},
             "notes": report.notes,
         })
+        if lateness is not None:
+            results["late"] = {"submitted": lateness.submitted.isoformat() if lateness.submitted else None,
+                               "source": lateness.source, "days": lateness.days, "penalty": lateness.penalty,
+                               "score_after_penalty": round(lateness.apply(report.score), 4)}
     return results
 
 
-def to_json(report: Report, *, extended: bool = True) -> str:
-    return json.dumps(to_results(report, extended=extended), indent=2, ensure_ascii=False)
+def to_json(report: Report, *, extended: bool = True, lateness=None) -> str:
+    return json.dumps(to_results(report, extended=extended, lateness=lateness), indent=2, ensure_ascii=False)
 
 
 def _points(x: float) -> str:
     return f"{x:g}"
 
 
-def to_text(report: Report) -> str:
-    """A readable report: one line per exercise, the failed tests with their feedback."""
+def to_text(report: Report, lateness=None) -> str:
+    """A readable report for the instructor: one line per exercise, the failed tests with their
+    feedback (tests not visible to students marked with their visibility)."""
     lines = [f"{report.submission}: {_points(report.score)}/{_points(report.max_score)} points "
-             f"(seed {report.seed}, {report.seconds:.1f} s)"]
+             f"(seed {report.seed}, {report.seconds:.1f} s"
+             + (f", isolation {report.isolation})" if report.isolation else ")")]
+    if lateness is not None:
+        lines.append(f"  late policy: {lateness.describe()}"
+                     + (f"; {_points(round(lateness.apply(report.score), 4))} after the penalty" if lateness.days else ""))
     if report.error:
         lines.append(f"  could not be graded: {report.error}")
     for note in report.notes:
@@ -59,6 +79,7 @@ def to_text(report: Report) -> str:
             continue
         for o in outcomes:
             if not o.passed:
-                lines.append(f"    ✗ {o.title.split(': ', 1)[-1]} ({_points(o.max_score)} pt)")
+                tag = "" if o.visibility == "visible" else f" [{o.visibility}]"
+                lines.append(f"    ✗ {o.title.split(': ', 1)[-1]} ({_points(o.max_score)} pt){tag}")
                 lines += [f"      {line}" for line in o.message.splitlines()]
     return "\n".join(lines)

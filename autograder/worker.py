@@ -1,25 +1,37 @@
 """The worker: the only process in which submitted code runs.
 
-Started by :class:`autograder.sandbox.WorkerSubject` as ``python -I -m autograder.worker
-REQUEST_FD RESPONSE_FD`` in an empty temporary directory, with resource limits and its
-standard output and error going to a capped pipe. It reads one JSON request per line and
-answers one JSON line each:
+Started by :class:`autograder.sandbox.WorkerSubject` inside its sandbox (bubblewrap, or a
+plain process with a Landlock/seccomp jail), from a copy of three files (this one,
+``calling.py`` and ``plain.py``, as the package ``olfworker``) on a ``sys.path`` that holds
+the Python installation and its site-packages but not the project: nothing of the
+reference solutions is ever imported here. Requests arrive on REQUEST_FD as frames (a
+4-byte big-endian length, then that many bytes of JSON), answers leave on RESPONSE_FD as
+one JSON line each:
 
-``{"op": "load", "cells": [[file, label, code], ...], "graded": {name: module}}``
+``{"op": "load", "cells": [[file, label, code], ...], "graded": [name, ...]}``
     execute the selected code of the submission, cell by cell, one namespace per file;
-``{"op": "begin"}``
-    fork a child for one exercise (answer ``{"status": "ok", "pid": ...}``): every
-    exercise starts from the freshly loaded submission, so whatever one exercise's
-    code patches or breaks cannot touch the next;
+``{"op": "begin", "cpu": seconds}``
+    fork a child for one exercise (answer ``{"status": "ok", "pid": ...}``), with that much
+    CPU time: every exercise starts from the freshly loaded submission, so whatever one
+    exercise's code patches or breaks cannot touch the next;
 ``{"op": "call", "name": ..., "request": ...}`` (served by the child)
-    call a function of the submission (see :func:`autograder.framework.invoke`);
+    call a function of the submission (see :func:`autograder.calling.invoke`);
 ``{"op": "end"}`` (child)
     the child exits. Whenever a child ends, however it ends, this process writes
-    ``{"status": "exited", "code": ...}`` on a line of its own.
+    ``{"status": "exited", "code": ..., "cpu": ...}`` on a line of its own.
 
-The reference solutions of the graded functions are replaced by guards, so a
-submission that calls the reference answer of the function being graded gets an error.
-Starting processes (``os.fork``, ``subprocess``) is refused to submitted code.
+``solutions`` and ``autograder`` exist here only as *façades*: importing a name from them
+(a lesson's setup cell does) asks the grader what it is. A function becomes a stub that
+sends its (plain-data) arguments to the grader, which runs the reference there and sends
+back plain data — and refuses when the function belongs to the exercise being graded; a
+NamedTuple type becomes a namedtuple with the same fields; ``autograder.check`` does
+nothing. Callables that a graded test passes to the submission (an objective and its
+gradient) arrive the same way. While the worker waits for such an answer it writes
+``{"status": "callback", ...}`` and reads the grader's frame.
+
+Heavy libraries (matplotlib, scipy, torch ...) that a notebook imports at the top are
+imported only when graded code first uses them. Starting processes (``os.fork``,
+``subprocess``) is refused to submitted code.
 """
 from __future__ import annotations
 
@@ -27,17 +39,11 @@ import json
 import os
 import sys
 
-
-def _guard(name: str, module: str, reference, current: list):
-    def guarded(*args, **kwargs):
-        if current and current[-1] == name:
-            raise PermissionError(f"`{name}` calls the reference solution solutions.{module}.{name}, "
-                                  "which scores zero")
-        return reference(*args, **kwargs)
-    guarded.__name__ = guarded.__qualname__ = name
-    guarded.__module__ = f"solutions.{module}"
-    guarded.__olf_reference__ = True
-    return guarded
+#: Imported for real only when submitted code first touches them (a setup cell's
+#: ``import matplotlib.pyplot as plt`` costs a second and is rarely used by graded code).
+DEFERRED = frozenset({"matplotlib", "scipy", "torch", "sklearn", "pandas", "seaborn", "IPython",
+                      "tqdm", "tensorflow", "jax", "sympy", "PIL", "ipywidgets", "plotly", "keras"})
+FACADES = ("solutions", "autograder")
 
 
 def _forbid(what: str):
@@ -46,28 +52,45 @@ def _forbid(what: str):
     return forbidden
 
 
+def _drop_privileges() -> None:
+    """Become ``OLF_UID``/``OLF_GID`` for good (bubblewrap started as root), then no new privileges."""
+    uid, gid = os.environ.pop("OLF_UID", None), os.environ.pop("OLF_GID", None)
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(int(gid))
+        os.setuid(int(uid))
+        if os.getuid() != int(uid) or os.geteuid() != int(uid):
+            os._exit(71)
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(38, 1, 0, 0, 0)     # PR_SET_NO_NEW_PRIVS
+    except (OSError, AttributeError):
+        pass
+
+
 def main(request_fd: int, response_fd: int) -> None:
-    import importlib
+    _drop_privileges()
+    import importlib.abc
+    import importlib.machinery
+    import importlib.util
+    import resource
     import subprocess
+    import types
+    from collections import namedtuple
 
     import numpy as np  # noqa: F401 - imported before any submitted code runs
 
-    from autograder.calling import exception_summary, invoke
+    from olfworker.calling import exception_summary, invoke
+    from olfworker.plain import Record, dumps, loads, to_plain
 
     dumps_line, loads_line = json.dumps, json.loads
-    getpid, write, exit_now, fork, waitpid = os.getpid, os.write, os._exit, os.fork, os.waitpid
+    getpid, read, write, exit_now, fork, wait4 = os.getpid, os.read, os.write, os._exit, os.fork, os.wait4
     waitstatus_to_exitcode = os.waitstatus_to_exitcode
     owner = [getpid()]                 # the process allowed to answer (the zygote, then a child)
     functions: dict = {}               # graded name -> the submission's function
     objects: dict = {}
-    current: list = []
 
-    for name in ("fork", "forkpty", "system", "posix_spawn", "posix_spawnp", "execv", "execve"):
-        if hasattr(os, name):
-            setattr(os, name, _forbid(f"os.{name}"))
-    subprocess.Popen = _forbid("starting a process")  # type: ignore[misc]
-    sys.stdin = open(os.devnull)
-
+    # -- the wire ---------------------------------------------------------------------------------
     def send(data: bytes) -> None:
         view = memoryview(data)
         while view:
@@ -78,23 +101,140 @@ def main(request_fd: int, response_fd: int) -> None:
             exit_now(0)
         send((dumps_line(payload) + "\n").encode())
 
-    def read_line() -> str:
-        chunks = []                    # unbuffered: never read past the end of this request
-        while True:
-            byte = os.read(request_fd, 1)
-            if not byte:
+    def read_exact(n: int) -> bytes:   # never reads past this frame: a forked child inherits the pipe
+        chunks, left = [], n
+        while left:
+            chunk = read(request_fd, min(left, 1 << 20))
+            if not chunk:
                 exit_now(0)
-            if byte == b"\n":
-                return b"".join(chunks).decode("utf-8")
-            chunks.append(byte)
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
 
-    def load(message: dict) -> dict:
-        for name, module in message["graded"].items():
+    def read_message() -> dict:
+        return loads_line(read_exact(int.from_bytes(read_exact(4), "big")))
+
+    def callback(payload: dict) -> dict:
+        answer({"status": "callback", **payload})
+        return read_message()
+
+    # -- façades of solutions and autograder ------------------------------------------------------
+    kinds: dict = {}
+
+    def named(type_name: str, fields, defaults=None):
+        key = (type_name, tuple(fields))
+        if key not in kinds:
+            kinds[key] = namedtuple(type_name, fields, defaults=defaults)
+        return kinds[key]
+
+    def revive(x):
+        """Plain data from the grader -> the student's kind of objects (namedtuples, not Records)."""
+        if isinstance(x, Record):
+            return named(x.type_name, x.fields)(*[revive(v) for v in x])
+        if isinstance(x, list):
+            return [revive(v) for v in x]
+        if isinstance(x, tuple):
+            return tuple(revive(v) for v in x)
+        if isinstance(x, dict):
+            return {k: revive(v) for k, v in x.items()}
+        return x
+
+    def stub(module: str, name: str):
+        def reference(*args, **kwargs):
             try:
-                mod = importlib.import_module(f"solutions.{module}")
-                setattr(mod, name, _guard(name, module, getattr(mod, name), current))
-            except (ImportError, AttributeError):
-                pass
+                data = dumps((list(args), kwargs))
+            except (TypeError, ValueError, RecursionError):
+                data = dumps((to_plain(list(args)), to_plain(kwargs)))
+            reply = callback({"op": "call", "module": module, "name": name, "args": data})
+            if reply["status"] == "refused":
+                raise PermissionError(reply["error"])
+            if reply["status"] != "ok":
+                raise RuntimeError(reply["error"])
+            return revive(loads(reply["value"]))
+        reference.__module__, reference.__name__, reference.__qualname__ = module, name, name
+        reference.__olf_reference__ = True
+        return reference
+
+    def check(*args, **kwargs):        # autograder.check in a notebook: nothing to do while grading
+        return None
+
+    def lookup(module: types.ModuleType, attr: str):
+        name = module.__name__
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        if name == "autograder" and attr == "check":
+            return check
+        reply = callback({"op": "describe", "module": name, "name": attr})
+        kind = reply.get("kind")
+        if kind == "function":
+            value = stub(name, attr)
+        elif kind == "namedtuple":
+            value = named(attr, reply["fields"], [revive(v) for v in loads(reply["defaults"])] or None)
+            value.__module__ = name
+        elif kind == "module":
+            value = importlib.import_module(f"{name}.{attr}")
+        elif kind == "library":
+            value = importlib.import_module(reply["name"])
+        elif kind == "value":
+            value = revive(loads(reply["value"]))
+        elif kind == "unavailable":
+            value = _forbid(f"{name}.{attr} (not a plain function or type)")
+        else:
+            raise AttributeError(f"module {name!r} has no attribute {attr!r}")
+        setattr(module, attr, value)
+        return value
+
+    class Deferred(types.ModuleType):
+        """A heavy library imported at the top of a cell: imported for real on first use."""
+
+        def __getattr__(self, attr):
+            if attr in ("__path__", "__file__", "__spec__", "__loader__", "__wrapped__"):
+                raise AttributeError(attr)
+            return getattr(finder.real(self.__name__), attr)
+
+    class Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+        def __init__(self):
+            self.live: set = set()                  # deferred libraries now imported for real
+
+        def find_spec(self, fullname, path=None, target=None):
+            top = fullname.partition(".")[0]
+            if top in DEFERRED and top not in self.live or fullname in FACADES:
+                return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+            if top in FACADES:
+                parent, _, child = fullname.rpartition(".")
+                if callback({"op": "describe", "module": parent, "name": child}).get("kind") == "module":
+                    return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+            return None
+
+        def create_module(self, spec):
+            top = spec.name.partition(".")[0]
+            return Deferred(spec.name) if top in DEFERRED else None
+
+        def exec_module(self, module):
+            module.__path__ = []
+            if not isinstance(module, Deferred):
+                module.__getattr__ = lambda attr, _m=module: lookup(_m, attr)
+
+        def real(self, fullname: str):
+            top = fullname.partition(".")[0]
+            if top not in self.live:
+                self.live.add(top)
+                for key in [k for k in sys.modules if k == top or k.startswith(top + ".")]:
+                    if isinstance(sys.modules[key], Deferred):
+                        del sys.modules[key]
+            return importlib.import_module(fullname)
+
+    finder = Finder()
+    sys.meta_path.insert(0, finder)
+
+    for name in ("fork", "forkpty", "system", "posix_spawn", "posix_spawnp", "execv", "execve"):
+        if hasattr(os, name):
+            setattr(os, name, _forbid(f"os.{name}"))
+    subprocess.Popen = _forbid("starting a process")  # type: ignore[misc]
+    sys.stdin = open(os.devnull)
+
+    # -- the requests -----------------------------------------------------------------------------
+    def load(message: dict) -> dict:
         errors = []
         namespaces: dict = {}
         for file, label, code in message["cells"]:
@@ -107,7 +247,7 @@ def main(request_fd: int, response_fd: int) -> None:
         for name in message["graded"]:
             found = [ns[name] for ns in namespaces.values() if name in ns]
             own = [fn for fn in found if not (getattr(fn, "__olf_reference__", False)
-                   or str(getattr(fn, "__module__", "")).startswith(("solutions", "autograder")))]
+                   or str(getattr(fn, "__module__", "")).startswith(FACADES))]
             if own:                    # the last file that defines it itself
                 functions[name] = own[-1]
                 status[name] = "defined" if callable(own[-1]) else "not callable"
@@ -116,16 +256,14 @@ def main(request_fd: int, response_fd: int) -> None:
         return {"status": "ok", "errors": errors, "functions": status}
 
     def call(message: dict) -> dict:
-        name = message["name"]
-        fn = functions.get(name)
+        fn = functions.get(message["name"])
         if not callable(fn):
             return {"status": "missing"}
-        tracker = lambda entering: current.append(name) if entering else current.pop()  # noqa: E731
-        return invoke(fn, objects, message["request"], on_call=tracker)
+        return invoke(fn, objects, message["request"])
 
     def serve_exercise() -> None:      # in the child
         while True:
-            message = loads_line(read_line())
+            message = read_message()
             if message["op"] == "end":
                 exit_now(0)
             try:
@@ -136,22 +274,37 @@ def main(request_fd: int, response_fd: int) -> None:
                 send(('{"status": "error", "error": "the worker could not send back the result '
                       '(did the code patch Python, numpy or json?): ' + safe + '"}\n').encode())
 
+    def begin(message: dict) -> None:
+        child = fork()
+        if child == 0:
+            owner[0] = getpid()
+            try:
+                cpu = max(1, int(message["cpu"] + 0.999))
+                resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+                answer({"status": "ok", "pid": owner[0]})
+                serve_exercise()
+            finally:
+                exit_now(0)
+        _, status, usage = wait4(child, 0)
+        send(("\n" + dumps_line({"status": "exited", "code": waitstatus_to_exitcode(status),
+                                 "cpu": usage.ru_utime + usage.ru_stime}) + "\n").encode())
+
     while True:
-        message = loads_line(read_line())
+        message = read_message()
         if message["op"] == "load":
             answer(load(message))
         elif message["op"] == "begin":
-            child = fork()
-            if child == 0:
-                owner[0] = getpid()
-                answer({"status": "ok", "pid": owner[0]})
-                try:
-                    serve_exercise()
-                finally:
-                    exit_now(0)
-            _, status = waitpid(child, 0)
-            send(("\n" + dumps_line({"status": "exited", "code": waitstatus_to_exitcode(status)}) + "\n").encode())
+            begin(message)
+
+
+def boot(request_fd: int, response_fd: int) -> None:
+    """Run :func:`main`; the worker's own failure ends it quietly (its traceback is not the student's output)."""
+    try:
+        main(request_fd, response_fd)
+    except BaseException:  # noqa: BLE001 - e.g. a garbled request after the grader gave up on a child
+        os._exit(70)
+    os._exit(0)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]))
+    boot(int(sys.argv[1]), int(sys.argv[2]))

@@ -251,14 +251,17 @@ def cosine_with_warmup(step: int, *, lr0: float, warmup_steps: int, total_steps:
         \eta_t = \begin{cases}
           \eta_0\, \dfrac{t + 1}{w} & 0 \le t < w \\[1ex]
           \eta_{\min} + \tfrac12(\eta_0 - \eta_{\min})
-              \Big(1 + \cos\big(\pi\, \tfrac{t - w}{T - w}\big)\Big) & w \le t \le T \\[1ex]
-          \eta_{\min} & t > T
+              \Big(1 + \cos\big(\pi\, \tfrac{t - w}{T - w}\big)\Big) & w \le t < T \\[1ex]
+          \eta_{\min} & t \ge T
         \end{cases}
 
     The warm-up starts at :math:`\eta_0/w` (not 0) and reaches :math:`\eta_0` at
-    :math:`t = w - 1`; the cosine starts at :math:`\eta_0` at :math:`t = w`, ends at
+    :math:`t = w - 1`; the cosine starts at :math:`\eta_0` at :math:`t = w`, reaches
     :math:`\eta_{\min}` at :math:`t = T` and stays there. ``warmup_steps = 0`` is plain
     cosine annealing (``torch.optim.lr_scheduler.CosineAnnealingLR(T_max=T)``).
+    ``warmup_steps == total_steps`` has no cosine phase (the cosine's
+    :math:`\tfrac{t - w}{T - w}` would be :math:`0/0`): the warm-up ends at :math:`\eta_0`
+    at :math:`t = T - 1` and from :math:`t = T` on the value is :math:`\eta_{\min}`.
 
     Parameters
     ----------

@@ -63,6 +63,25 @@ def test_chapter_shows_math_figures_and_folded_solutions(html, chapter):
     assert "check(" not in re.sub(r"<[^>]+>", "", text), "a check cell leaked into the book"
 
 
+def test_chapters_are_numbered(html):
+    """The sidebar and the titles number the chapters ("3. Stochastic ..."), as the prose does
+    ("chapter 3"), and no link reads "chapter <title>": prose links to a chapter by its number."""
+    for number, chapter in enumerate(CHAPTERS, start=1):
+        assert int(chapter[:2]) == number, f"{chapter} is not chapter {number}"
+        text = (html / "lessons" / f"{chapter}.html").read_text(encoding="utf-8")
+        title = re.search(r"<title>(.*?)</title>", text, re.S).group(1)
+        assert title.startswith(f"{number}. "), title
+        assert re.search(rf'<h1><span class="section-number">{number}\. </span>', text), "the title is not numbered"
+        sidebar = [re.sub(r"<[^>]+>", "", item).strip()
+                   for item in re.findall(r'<li class="toctree-l1[^"]*"><a [^>]*>(.*?)</a>', text, re.S)]
+        numbers = [int(m.group(1)) for m in map(re.compile(r"(\d+)\. ").match, sidebar) if m]
+        assert numbers == list(range(1, len(CHAPTERS) + 1)), sidebar
+    for page in html.rglob("*.html"):
+        text = re.sub(r"\s+", " ", page.read_text(encoding="utf-8"))
+        titled = re.findall(r"[Cc]hapters? <a [^>]*><span class=\"(?:doc|std std-doc|std std-ref)\">([^<]*)</span>", text)
+        assert titled == [], f"{page.relative_to(html)}: 'chapter' followed by a title link {titled}"
+
+
 def test_api_reference_documents_the_library(html):
     text = (html / "book" / "api.html").read_text(encoding="utf-8")
     for name in ("solutions.common.run", "mse_loss", "gd_update", "adam_update", "momentum_update", "minibatch_indices"):
@@ -105,6 +124,42 @@ def browser(tmp_path_factory):
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
     yield driver
     driver.quit()
+
+
+# Elements of the page that scroll or clip sideways although their content is wider (display
+# formulas, printed tables, code), and the page itself if it is wider than the window. MathJax's
+# copy of each formula for screen readers is invisible but counts in scrollWidth: it is set aside.
+OVERFLOW = """
+document.head.insertAdjacentHTML('beforeend', '<style>mjx-assistive-mml { display: none !important; }</style>');
+const out = [];
+if (document.documentElement.scrollWidth > window.innerWidth)
+  out.push('the page: ' + document.documentElement.scrollWidth + ' px wide');
+for (const el of document.querySelectorAll('.bd-main *')) {
+  const style = getComputedStyle(el);
+  if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && style.overflowX !== 'visible')
+    out.push(el.tagName.toLowerCase() + '.' + String(el.className).split(' ')[0] + ': ' + el.scrollWidth
+             + ' px of content in ' + el.clientWidth + ' px: ' + (el.textContent || '').trim().slice(0, 80));
+}
+return out;
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page", PAGES)
+def test_page_fits_a_1280_px_window(server, browser, page):
+    """No horizontal scrolling at 1280 px: no page wider than the window, and nothing inside it
+    (a display formula, a printed table, a line of code) that scrolls or is cut off sideways."""
+    from selenium.webdriver.support.ui import WebDriverWait
+    browser.get(f"{server}/{page}.html")
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+    assert browser.execute_script("return window.innerWidth") == 1280
+    # The widths are final once MathJax has typeset the page and the fonts are loaded.
+    browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const typeset = window.MathJax && MathJax.startup ? MathJax.startup.promise : Promise.resolve();
+        typeset.then(() => document.fonts.ready).then(() => done(true));""")
+    assert browser.execute_script(OVERFLOW) == []
 
 
 @pytest.mark.browser

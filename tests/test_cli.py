@@ -83,7 +83,9 @@ def test_batch_writes_a_gradebook(solved, tmp_path):
     assert [float(r["total"]) for r in rows] == [top, 0, 0]
     assert "not a valid Jupyter notebook" in rows[2]["error"]
     assert set(rows[0]) >= {ex.id for ex in CHAPTER_1}
-    assert sorted(p.name for p in reports.iterdir()) == ["01_losses.ipynb.json", "alice.ipynb.json", "carol.ipynb.json"]
+    assert sorted(p.name for p in reports.iterdir()) == sorted(
+        f"{name}.{kind}" for name in ("01_losses.ipynb", "alice.ipynb", "carol.ipynb") for kind in ("json", "html"))
+    assert "not a valid Jupyter notebook" in (reports / "carol.ipynb.html").read_text(encoding="utf-8")
 
 
 def test_unknown_exercise_is_a_usage_error():
@@ -94,3 +96,17 @@ def test_unknown_exercise_is_a_usage_error():
 def test_glob_expands_to_many_submissions(solved):
     proc = grade(str(solved.parent / "*.ipynb"), "--exercise", "ex1_1", "--seed", "1")
     assert proc.returncode == 0 and "alice.ipynb: " in proc.stdout
+
+
+def test_bad_instructor_options_are_usage_errors(solved, tmp_path):
+    for args, message in ((["--visibility", "ex1_1=sometimes"], "--visibility takes"),
+                          (["--shard", "2/1", "--seed", "1"], "1 <= K <= N"),
+                          (["--shard", "half"], "--shard takes K/N"),
+                          (["--late-penalty", "10%"], "need --deadline"),
+                          (["--deadline", "friday"], "not an ISO 8601 time"),
+                          (["--deadline", "2026-01-01T00:00", "--late-cap", "2"], "between 0% and 100%")):
+        proc = grade(solved, "--exercise", "ex1_1", *args)
+        assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr)
+    regrade = subprocess.run([sys.executable, "-m", "autograder", "regrade", tmp_path, solved], capture_output=True,
+                             text=True, cwd=ROOT, timeout=600)
+    assert regrade.returncode == 2 and "holds no JSON report" in regrade.stderr

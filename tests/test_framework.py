@@ -1,6 +1,7 @@
 """Unit tests of the grading framework: plain data, comparison messages, the loader's rule."""
 import functools
 import json
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -9,6 +10,8 @@ import pytest
 from autograder.framework import compare
 from autograder.loader import SubmissionError, read_submission, select_code
 from autograder.plain import Opaque, Record, dumps, loads, to_plain
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class State(NamedTuple):
@@ -119,3 +122,104 @@ def test_only_functions_defined_in_the_named_module_are_resolved():
     with pytest.raises(ValueError):
         loads('{"__function__": ["solutions.common", "np.sum"]}')        # not defined in solutions.common
     assert loads('{"__function__": ["solutions.common", "Quadratic.loss"]}').__name__ == "loss"
+
+
+# --- feedback on near misses and on exceptions ---------------------------------------------------
+
+def test_a_near_miss_shows_the_digits_that_differ_and_the_relative_error():
+    message = compare(0.55355551, 0.55355644)                 # equal to 6 digits, apart by 1.7e-6
+    assert "got 0.5535555, expected 0.5535564" in message and "relative error 1.7e-06" in message
+    assert "rounding" not in message and "float32" not in message
+
+
+def test_a_rounding_sized_difference_is_called_so():
+    message = compare(np.array([1.0, 2.0 + 4e-13]), np.array([1.0, 2.0]), rtol=1e-14, atol=0.0)
+    assert "got 2.0000000000004, expected 2 " in message and "size of floating-point rounding" in message
+
+
+@pytest.mark.parametrize("got", [np.float32(0.5535561), np.full(3, 0.5535561, dtype=np.float32)])
+def test_float32_results_are_named(got):
+    expected = 0.553556789 if np.ndim(got) == 0 else np.full(3, 0.553556789)
+    message = compare(to_plain(got), expected)
+    assert "dtype float32" in message and "float64" in message, message
+    assert compare(to_plain(got), expected, rtol=1e-3) is None        # the value itself still counts
+
+
+def test_an_exception_names_the_call_that_raised_it():
+    from autograder.diagnosis import run_test
+    from autograder.namespace import LocalSubject
+    from autograder.registry import load_exercises
+    from solutions import adaptive as ref
+
+    def adam_update(params, grads, state, **hyper):
+        if state.t == 2:
+            raise ValueError("boom")
+        return ref.adam_update(params, grads, state, **hyper)
+
+    ex = load_exercises()["ex5_3"]
+    messages = [run_test(t, LocalSubject({"adam_init": ref.adam_init, "adam_update": adam_update}), 0).message
+                for t in ex.tests]
+    raised = [m for m in messages if "boom" in m]
+    assert raised and all("`adam_update` raised ValueError: boom" in m and "call 3 of `adam_update`" in m
+                          and "state = a AdamState" in m for m in raised), raised
+
+
+# --- the third grading path: pytest autograder/tests --submission PATH ------------------------------
+
+def _pytest(*args: str, cwd: Path = ROOT):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+                          cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_pytest_grades_a_submission(tmp_path):
+    from autograder.lessons import solved_notebook
+    lesson = ROOT / "lessons" / "01_losses.ipynb"
+    solved = tmp_path / "solved.ipynb"
+    solved.write_text(json.dumps(solved_notebook(lesson)), encoding="utf-8")
+    wrong = tmp_path / "wrong.py"
+    wrong.write_text("def mse_loss(y_pred, y):\n    return ((y_pred - y) ** 2).sum()\n", encoding="utf-8")
+    run = _pytest("autograder/tests/test_losses.py", "-m", "ex1_1 or ex1_2", "--submission", str(solved))
+    assert run.returncode == 0 and "5 passed" in run.stdout, run.stdout + run.stderr
+    run = _pytest("autograder/tests/test_losses.py", "-m", "ex1_1", "--submission", str(wrong))
+    assert run.returncode == 1 and "3 failed" in run.stdout, run.stdout
+    assert "This matches a known mistake: the sum of the squared errors" in run.stdout
+    run = _pytest("autograder/tests/test_losses.py", "-m", "ex1_1", "--submission", str(tmp_path / "nope.ipynb"))
+    assert run.returncode == 4 and "does not exist" in run.stderr
+
+
+def test_pytest_without_a_submission_skips_the_graded_tests():
+    run = _pytest("autograder/tests/test_losses.py", "-m", "ex1_1", "-rs")
+    assert run.returncode == 0 and "3 skipped" in run.stdout and "--submission PATH" in run.stdout, run.stdout
+
+
+# --- sync-lessons creates a new exercise's cells ----------------------------------------------------
+
+def _without_cells_of(lesson: Path, ex_id: str, out: Path, drop_heading: bool = False) -> list[dict]:
+    nb = json.loads(lesson.read_text(encoding="utf-8"))
+    cells = nb["cells"]
+    nb["cells"] = [c for c in cells if not {ex_id, f"check-{ex_id}", f"solution-{ex_id}"} & set(c["metadata"].get("tags", []))
+                   and not (drop_heading and "".join(c["source"]).startswith(f"### Exercise {ex_id}"))]
+    out.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return cells
+
+
+def test_sync_creates_the_missing_cells_under_the_heading(tmp_path):
+    from autograder.lessons import sync_notebook
+    copy = tmp_path / "01_losses.ipynb"
+    original = _without_cells_of(ROOT / "lessons" / "01_losses.ipynb", "ex1_2", copy)
+    assert sync_notebook(copy) == [f"01_losses.ipynb: created {t}" for t in ("ex1_2", "check-ex1_2", "solution-ex1_2")]
+    created = json.loads(copy.read_text(encoding="utf-8"))["cells"]
+    same = lambda c: (c["cell_type"], "".join(c["source"]), c["metadata"])       # noqa: E731
+    assert [same(c) for c in created] == [same(c) for c in original]
+    assert sync_notebook(copy) == []                                                # idempotent
+
+
+def test_sync_without_cells_or_heading_says_what_to_add(tmp_path):
+    from autograder.lessons import sync_notebook
+    copy = tmp_path / "01_losses.ipynb"
+    _without_cells_of(ROOT / "lessons" / "01_losses.ipynb", "ex1_2", copy, drop_heading=True)
+    with pytest.raises(ValueError, match="### Exercise ex1_2: <title>"):
+        sync_notebook(copy)

@@ -71,6 +71,7 @@ def unpack(zip_file: Path, root: Path) -> Path:
                             "print(autograder.worker.__file__, solutions.__file__)"],
                            capture_output=True, text=True, check=True, cwd="/").stdout.split()
     assert all(Path(w).is_relative_to(source) for w in where), where
+    subprocess.run(["chmod", "-R", "go-rwx", str(source)], check=True)     # as setup.sh leaves it
     return root
 
 
@@ -214,11 +215,14 @@ def test_results_written_by_the_submission_are_overwritten(zip_path, tmp_path):
     sabotage = f'''
 def _writes_fake_results(fn):
     """Writes a fake results.json when the cell is loaded and whenever the function is called."""
-    def write():
-        with open({str(fake_path)!r}, "w") as f:
-            f.write({json.dumps(FAKE)!r})
-        with open({str(calls)!r}, "a") as f:
-            f.write("called\\n")
+    def write():                  # (isolated, the submission cannot even reach these files)
+        try:
+            with open({str(fake_path)!r}, "w") as f:
+                f.write({json.dumps(FAKE)!r})
+            with open({str(calls)!r}, "a") as f:
+                f.write("called\\n")
+        except OSError:
+            pass
     def wrapper(*args, **kwargs):
         write()
         return fn(*args, **kwargs)
@@ -236,7 +240,7 @@ def _writes_fake_results(fn):
 
     write_solved_lesson(root / "submission", edit)
     doc, _ = run_autograder(root)
-    assert calls.read_text().count("called") >= 1 + len(ex.tests)     # loaded, then called by every test
+    assert not calls.exists()                     # the isolated worker could not write outside its /tmp
     check_results_spec(doc)
     assert doc != FAKE and doc["score"] == full_marks()
     assert not list((root / "results").glob(".results.*")), "a temporary file was left behind"
@@ -250,3 +254,48 @@ def test_a_grader_that_cannot_run_gives_a_readable_zero(zip_path, tmp_path):
     assert doc["score"] == 0 and doc["tests"] == []
     assert "could not grade this submission" in doc["output"]
     assert "the grader failed" in proc.stderr
+
+
+@needs_lesson
+@pytest.mark.parametrize("isolation", ["bwrap", "process"])
+def test_the_reference_in_autograder_source_is_out_of_reach(zip_path, tmp_path, isolation):
+    """A submission whose first exercise answers right only if it can read the reference in
+    /autograder/source (or the venv's installed copy) loses exactly that exercise's points."""
+    from autograder.sandbox import IsolationError, resolve_isolation
+    try:
+        resolve_isolation(isolation)
+    except IsolationError as exc:
+        pytest.skip(str(exc))
+    root = unpack(zip_path, tmp_path / "autograder")
+    script = root / "run_autograder"
+    script.write_text(script.read_text().replace("--isolation auto", f"--isolation {isolation}"))
+    ex = GRADED[CHAPTER][0]
+    name = next(iter(ex.functions))
+    thief = f'''
+def _thief(fn):
+    def wrapper(*args, **kwargs):
+        import glob
+        for path in (glob.glob({str(root)!r} + "/source/solutions/*.py")
+                     + glob.glob({str(root)!r} + "/venv/lib/python3*/site-packages/solutions/*.py")):
+            try:
+                if open(path).read(1):
+                    return fn(*args, **kwargs)
+            except OSError:
+                pass
+        return None
+    return wrapper
+
+
+'''
+
+    def edit(nb):
+        cell = next(c for c in nb["cells"] if ex.id in c.get("metadata", {}).get("tags", []))
+        source = "\n" + "".join(cell["source"])
+        cell["source"] = thief + source.replace(f"\ndef {name}(", f"\n@_thief\ndef {name}(", 1)
+
+    write_solved_lesson(root / "submission", edit)
+    doc, proc = run_autograder(root)
+    check_results_spec(doc)
+    assert f"Isolation: {isolation}" in doc["output"], doc["output"]
+    lost = sum(t["max_score"] - t["score"] for t in doc["tests"])
+    assert lost == sum(t.points for t in ex.tests) > 0, [t["output"] for t in doc["tests"] if t["status"] != "passed"]

@@ -105,7 +105,7 @@ def test_hostile_submission(name, tmp_path):
     messages = " | ".join(o.message for o in report.outcomes if o.exercise == "ex1_1")
     assert words in messages, messages
     assert seconds < 20 * TIMEOUT                   # bounded: a few exercise time-outs at most
-    assert np.allclose(1.0, 2.0) is False or not np.allclose(1.0, 2.0)   # the grader's numpy is intact
+    assert not (np.allclose(1.0, 2.0) or np.isclose(1.0, 2.0) or np.array_equal(1.0, 2.0))   # the grader's numpy is intact
 
 
 def test_fake_results_are_never_read(tmp_path):
@@ -145,7 +145,7 @@ def test_notebook_only_runs_definitions(tmp_path):
     path.write_text(_notebook("import time\n" + GOOD_GRAD, "while True:\n    time.sleep(1)",
                               "%matplotlib inline\nraise SystemExit('top-level code ran')"), encoding="utf-8")
     report, seconds = grade(path)
-    assert scores(report)["ex1_2"] > 0 and report.notes == [] or all("ex1_1" not in n for n in report.notes)
+    assert report.by_exercise()["ex1_2"][2] == "passed" and report.notes == [], (scores(report), report.notes)
     assert seconds < 10 * TIMEOUT
 
 

@@ -10,6 +10,7 @@
 """
 import inspect
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from autograder.framework import LocalSubject, load_exercises, run_exercise, run_test
 from autograder.grade import grade_submission
 from autograder.lessons import solved_notebook, stub_source
+from solutions import CHAPTERS
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = load_exercises()
@@ -34,8 +36,12 @@ def _tagged(path: Path, tag: str) -> list[dict]:
 
 def test_exercise_ids_are_dense_and_named_by_chapter():
     assert EXERCISES, "no exercise registered"
+    chapter_of = {c.module: c.number for c in CHAPTERS}          # the chapter registry, not the id
     for ex_id, ex in EXERCISES.items():
-        assert ex_id == f"ex{ex.chapter}_{ex_id.split('_')[1]}"
+        assert re.fullmatch(r"ex[1-9]\d*_[1-9]\d*", ex_id), f"{ex_id}: ids are ex<chapter>_<n>"
+        assert ex.module in chapter_of, f"{ex_id}: solutions.{ex.module} is not a chapter (solutions.CHAPTERS)"
+        assert ex_id.startswith(f"ex{chapter_of[ex.module]}_"), (
+            f"{ex_id} asks for functions of solutions.{ex.module}, chapter {chapter_of[ex.module]}")
         assert LESSONS.get(ex.chapter) is not None, f"{ex_id}: no lesson for chapter {ex.chapter}"
         assert LESSONS[ex.chapter].stem == f"{ex.chapter:02d}_{ex.module}", f"{ex_id}: module and lesson differ"
     by_chapter: dict[int, list[int]] = {}

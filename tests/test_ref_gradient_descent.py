@@ -7,16 +7,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from autograder.tests.problems import random_regression
 from solutions import gradient_descent as gd
 from solutions.common import Quadratic, design_matrix, run, seed_data_000, seed_data_001
 
 torch = pytest.importorskip("torch")
-
-
-def random_regression(rng, n, d):
-    X = design_matrix(rng.normal(size=(n, d - 1)))
-    y = X @ rng.normal(size=d) + 0.3 * rng.normal(size=n)
-    return X, y
 
 
 def torch_mse(params, X, y):

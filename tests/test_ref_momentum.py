@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from autograder.tests.problems import random_spd
 from solutions import momentum as mo
 from solutions.common import Quadratic, run
 
@@ -27,9 +28,7 @@ STEPS = 60
 def random_quadratic(seed: int, d: int, L: float = 1.0, kappa: float = 30.0) -> Quadratic:
     """A random quadratic with eigenvalues in [L/kappa, L] (both ends included) and a random b."""
     rng = np.random.default_rng(seed)
-    Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
-    eig = np.geomspace(L / kappa, L, d) if d > 1 else np.array([L])
-    return Quadratic(Q @ np.diag(eig) @ Q.T, rng.normal(size=d))
+    return Quadratic(random_spd(rng, d, kappa, largest=L), rng.normal(size=d))
 
 
 def matrix_problem(seed: int, shape=(3, 4)):

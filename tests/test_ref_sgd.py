@@ -22,17 +22,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from autograder.tests.problems import random_regression
 from solutions import sgd
 from solutions.common import design_matrix, seed_data_000, seed_data_004
 from solutions.gradient_descent import least_squares, linreg_grad, linreg_loss
 
 torch = pytest.importorskip("torch")
-
-
-def random_regression(rng, n, d):
-    X = design_matrix(rng.normal(size=(n, d - 1)))
-    y = X @ rng.normal(size=d) + 0.3 * rng.normal(size=n)
-    return X, y
 
 
 # --- minibatch_indices ---------------------------------------------------------------------

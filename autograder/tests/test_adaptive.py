@@ -11,6 +11,7 @@ the section of lessons/05_adaptive.ipynb that explains it.
 import numpy as np
 
 from autograder.framework import Exercise
+from autograder.tests.problems import random_spd, trajectory
 from solutions import adaptive as ref
 
 ex5_1 = Exercise("ex5_1", ref.adagrad_init, ref.adagrad_update, anchor="adagrad")
@@ -26,24 +27,27 @@ HAND_GRADS = [np.array([1.0, -2.0, 0.0]), np.array([0.5, 0.5, 3.0]), np.array([-
 
 def random_quadratic(rng, shape):
     """An ill-conditioned quadratic 0.5 tr(Pᵀ A P) - tr(Bᵀ P) (eigenvalues 0.05 .. 20), a start P0."""
-    d = shape[0]
-    Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
-    A = Q @ np.diag(np.geomspace(0.05, 20.0, d)) @ Q.T
+    A = random_spd(rng, shape[0], kappa=400.0, largest=20.0)
     B = rng.normal(size=shape)
     return A, B, rng.normal(size=shape) * 2.0
 
 
-def trajectory(init, update, p, grad_fn, steps, **hyper):
-    """Run the subject's pair for ``steps`` steps; every iterate and state, labelled by step."""
-    state = init(p)
-    out = {"init": state}
-    for k in range(1, steps + 1):
-        with np.errstate(all="ignore"):          # a diverging submission must not flood the output
-            grads = grad_fn(p)
-        p, state = update(p, grads, state, **hyper)
-        p = p.array()
-        out[f"step {k}"] = (p, state)
-    return out
+def far_diagonal_run(ns, rng, rule, shape, steps, **hyper):
+    """``steps`` steps on a diagonal quadratic (one curvature per entry, 0.05 .. 20, shuffled),
+    from 4 to 6 away from its minimum in every entry.
+
+    With a short memory of g² (RMSprop's rho, Adam's beta2 of 0.9 or less), the constant-lr steps
+    lr g / (sqrt(s) + eps) blow up near a minimum as g and s vanish, and the iterates wander
+    chaotically: on :func:`random_quadratic` a one-ulp difference grows to 1e-3 within 50 steps,
+    so correct code written differently would lose points. Far from the minimum no gradient
+    changes sign (such a rule moves at most about lr / sqrt(1 - rho) per step, under 4 in 60
+    steps at lr = 0.02), the trajectory is smooth and a rounding-sized difference stays so.
+    """
+    curvatures = rng.permutation(np.geomspace(0.05, 20.0, int(np.prod(shape)))).reshape(shape)
+    target = rng.normal(size=shape)
+    p0 = target + rng.choice([-1.0, 1.0], size=shape) * rng.uniform(4.0, 6.0, size=shape)
+    init, update = getattr(ns, f"{rule}_init"), getattr(ns, f"{rule}_update")
+    return trajectory(init, update, p0, lambda p: curvatures * (p - target), steps, **hyper)
 
 
 def quadratic_run(ns, rng, rule, shape, steps, **hyper):
@@ -137,6 +141,12 @@ def adagrad_no_count(params, grads, state, *, lr=1e-2, eps=1e-10):
     return new, ref.AdagradState(state.t, s.sum_sq)
 
 
+@ex5_1.mistake("adagrad_init", "the accumulator G started at 0.1 (TensorFlow's initial_accumulator_value) "
+               "instead of 0, as torch.optim.Adagrad and this course do")
+def adagrad_init_at_tenth(params):
+    return ref.AdagradState(0, np.full(np.shape(params), 0.1))
+
+
 # ====================================================================================== ex5_2 RMSprop
 
 @ex5_2.test(points=1)
@@ -153,9 +163,10 @@ def test_rmsprop_by_hand(ns, rng):
 
 @ex5_2.test(points=3)
 def test_rmsprop_trajectory(ns, rng):
-    """60 steps on a random ill-conditioned quadratic, rho=0.9 and rho=0.5 with eps=1e-3"""
-    return {"lr=0.02, rho=0.9": quadratic_run(ns, rng, "rmsprop", (5,), 60, lr=0.02, rho=0.9),
-            "lr=0.01, rho=0.5, eps=1e-3": quadratic_run(ns, rng, "rmsprop", (5,), 60, lr=0.01, rho=0.5, eps=1e-3)}
+    """60 steps on a diagonal quadratic (curvatures 0.05 .. 20) from far away, rho=0.9 and rho=0.5 with eps=1e-3"""
+    return {"lr=0.02, rho=0.9": far_diagonal_run(ns, rng, "rmsprop", (5,), 60, lr=0.02, rho=0.9),
+            "lr=0.01, rho=0.5, eps=1e-3": far_diagonal_run(ns, rng, "rmsprop", (5,), 60, lr=0.01, rho=0.5,
+                                                           eps=1e-3)}
 
 
 @ex5_2.test(points=2)
@@ -201,6 +212,12 @@ def rmsprop_old_s(params, grads, state, *, lr=1e-2, rho=0.99, eps=1e-8):
     return new, ref.RMSpropState(state.t + 1, rho * state.sq_avg + (1 - rho) * g * g)
 
 
+@ex5_2.mistake("rmsprop_init", "the average s started at ones (to avoid dividing by zero) instead of zeros; "
+               "eps is what keeps the division safe")
+def rmsprop_init_at_ones(params):
+    return ref.RMSpropState(0, np.ones(np.shape(params)))
+
+
 # ====================================================================================== ex5_3 Adam
 
 @ex5_3.test(points=1)
@@ -230,10 +247,10 @@ def test_adam_trajectory(ns, rng):
 
 @ex5_3.test(points=2)
 def test_adam_hyperparameters(ns, rng):
-    """40 steps with 2-D parameters, betas (0.8, 0.99) with eps=1e-3 and (0.5, 0.9) with eps=1e-8"""
+    """40 steps with 2-D parameters, betas (0.8, 0.99) with eps=1e-3 and (0.5, 0.9) from far away"""
     return {"betas (0.8, 0.99), eps=1e-3": quadratic_run(ns, rng, "adam", (4, 3), 40, lr=0.05, beta1=0.8,
                                                          beta2=0.99, eps=1e-3),
-            "betas (0.5, 0.9)": quadratic_run(ns, rng, "adam", (4, 3), 40, lr=0.02, beta1=0.5, beta2=0.9)}
+            "betas (0.5, 0.9)": far_diagonal_run(ns, rng, "adam", (4, 3), 40, lr=0.02, beta1=0.5, beta2=0.9)}
 
 
 @ex5_3.test(points=1)
@@ -329,6 +346,13 @@ def adam_stores_corrected(params, grads, state, *, lr=1e-3, beta1=0.9, beta2=0.9
     return new, ref.AdamState(s.t, s.m / (1 - beta1**s.t), s.v / (1 - beta2**s.t))
 
 
+@ex5_3.mistake("adam_init", "t = 1 in the initial state: t counts the steps taken, 0 before the first update "
+               "(the update makes it 1), so the bias correction is off by one step", anchor="adam-bias-correction")
+def adam_init_t_one(params):
+    zeros = np.zeros(np.shape(params))
+    return ref.AdamState(1, zeros, zeros.copy())
+
+
 # ====================================================================================== ex5_4 AdamW
 
 @ex5_4.test(points=1)
@@ -399,27 +423,6 @@ def adamw_no_decay(params, grads, state, *, lr=1e-3, beta1=0.9, beta2=0.999, eps
 def adamw_no_correction(params, grads, state, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2):
     decayed = np.asarray(params, dtype=float) * (1 - lr * weight_decay)
     return adam_no_correction(decayed, grads, state, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
-
-
-# --- mistakes in the initial states ----------------------------------------------------------------
-
-@ex5_1.mistake("adagrad_init", "the accumulator G started at 0.1 (TensorFlow's initial_accumulator_value) "
-               "instead of 0, as torch.optim.Adagrad and this course do")
-def adagrad_init_at_tenth(params):
-    return ref.AdagradState(0, np.full(np.shape(params), 0.1))
-
-
-@ex5_2.mistake("rmsprop_init", "the average s started at ones (to avoid dividing by zero) instead of zeros; "
-               "eps is what keeps the division safe")
-def rmsprop_init_at_ones(params):
-    return ref.RMSpropState(0, np.ones(np.shape(params)))
-
-
-@ex5_3.mistake("adam_init", "t = 1 in the initial state: t counts the steps taken, 0 before the first update "
-               "(the update makes it 1), so the bias correction is off by one step", anchor="adam-bias-correction")
-def adam_init_t_one(params):
-    zeros = np.zeros(np.shape(params))
-    return ref.AdamState(1, zeros, zeros.copy())
 
 
 @ex5_4.mistake("adamw_init", "t = 1 in the initial state: t counts the steps taken, 0 before the first update "

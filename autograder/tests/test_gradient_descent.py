@@ -16,6 +16,7 @@ import numpy as np
 
 from autograder.framework import Exercise, Failure
 from autograder.plain import describe
+from autograder.tests.problems import random_regression
 from solutions import gradient_descent as ref
 from solutions.common import Quadratic, design_matrix, rosenbrock, rosenbrock_grad, seed_data_000, seed_data_001
 
@@ -24,13 +25,6 @@ ex2_2 = Exercise("ex2_2", ref.linreg_loss, anchor="gd-linreg")
 ex2_3 = Exercise("ex2_3", ref.linreg_grad, anchor="gd-linreg-grad")
 
 RUNNING = Quadratic.diagonal([0.2, 4.0])          # f(x) = 0.1 x1^2 + 2 x2^2, L = 4
-
-
-def random_regression(rng, n, d, scale=1.0):
-    """A design matrix (n, d) with its column of ones, noisy linear targets and a random point."""
-    X = design_matrix(scale * rng.normal(size=(n, d - 1)))
-    y = X @ rng.normal(size=d) + 0.3 * rng.normal(size=n)
-    return X, y, rng.normal(size=d)
 
 
 def random_quadratic(rng, d, L=4.0):
@@ -148,7 +142,7 @@ def test_loss_random_problems(ns, rng):
     """random design matrices of several shapes (one sample, one feature, many features)"""
     out = {}
     for n, d in [(1, 2), (7, 1), (20, 2), (50, 5), (4, 9)]:
-        X, y, theta = random_regression(rng, n, d)
+        (X, y), theta = random_regression(rng, n, d), rng.normal(size=d)
         out[f"n={n}, d={d}"] = ns.linreg_loss(theta, X, y)
     return out
 
@@ -158,7 +152,7 @@ def test_loss_magnitudes(ns, rng):
     """large and tiny feature scales (1e4, 1e-4)"""
     out = {}
     for scale in (1e4, 1e-4):
-        X, y, theta = random_regression(rng, 30, 3, scale)
+        (X, y), theta = random_regression(rng, 30, 3, scale), rng.normal(size=3)
         out[f"features of scale {scale:g}"] = ns.linreg_loss(theta, X, scale * y)
     return out
 
@@ -208,7 +202,7 @@ def test_grad_random_problems(ns, rng):
     """random design matrices of several shapes and feature scales"""
     out = {}
     for n, d, scale in [(1, 2, 1.0), (7, 1, 1.0), (20, 2, 1.0), (50, 5, 1.0), (4, 9, 1.0), (30, 3, 1e3), (30, 3, 1e-3)]:
-        X, y, theta = random_regression(rng, n, d, scale)
+        (X, y), theta = random_regression(rng, n, d, scale), rng.normal(size=d)
         out[f"n={n}, d={d}, scale {scale:g}"] = ns.linreg_grad(theta, X, y)
     return out
 

@@ -361,6 +361,14 @@ def softmax_global_max(z, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+@ex1_5.mistake("softmax", "the log-softmax z - logsumexp(z) returned instead of the probabilities "
+               "exp(z - logsumexp(z))", anchor="losses-log-sum-exp")
+def softmax_returns_log_softmax(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    m = np.max(z, axis=axis, keepdims=True)
+    return z - m - np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
+
+
 # ====================================================================================== ex1_6 softmax CE
 
 @ex1_6.test(points=1)
@@ -584,11 +592,3 @@ def bce_grad_extra_derivative(logits, targets):
 def bce_grad_naive_sigmoid(logits, targets):
     z = np.asarray(logits, dtype=float)
     return (np.exp(z) / (1 + np.exp(z)) - targets) / z.size
-
-
-@ex1_5.mistake("softmax", "the log-softmax z - logsumexp(z) returned instead of the probabilities "
-               "exp(z - logsumexp(z))", anchor="losses-log-sum-exp")
-def softmax_returns_log_softmax(z, axis=-1):
-    z = np.asarray(z, dtype=float)
-    m = np.max(z, axis=axis, keepdims=True)
-    return z - m - np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))

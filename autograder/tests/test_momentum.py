@@ -12,6 +12,7 @@ lessons/04_momentum.ipynb that explains it.
 import numpy as np
 
 from autograder.framework import Exercise
+from autograder.tests.problems import random_spd, trajectory
 from solutions import momentum as ref
 from solutions.common import design_matrix, seed_data_000
 from solutions.gradient_descent import linreg_grad
@@ -24,33 +25,21 @@ MomentumState = ref.MomentumState
 
 # --- shared inputs ---------------------------------------------------------------------------------
 
-def random_spd(rng, d, kappa=100.0):
-    """A random symmetric positive definite matrix with eigenvalues from 1/kappa to 1."""
-    Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
-    return Q @ np.diag(np.geomspace(1.0 / kappa, 1.0, d)) @ Q.T
-
-
 def quadratic_problems(rng):
     """Gradients of random ill-conditioned quadratics, for a vector and a matrix parameter.
 
     vector: f(p) = 0.5 p^T A p - b^T p, p of shape (5,);
     matrix: f(W) = 0.5 tr(W^T A W) - <B, W>, W of shape (3, 2) (one quadratic per column).
     """
-    A5, b5 = random_spd(rng, 5), rng.normal(size=5)
+    A5, b5 = random_spd(rng, 5, kappa=100.0), rng.normal(size=5)
     A3, B = random_spd(rng, 3, kappa=30.0), rng.normal(size=(3, 2))
     return {"vector (5,)": (lambda p: A5 @ p - b5, rng.normal(size=5)),
             "matrix (3, 2)": (lambda W: A3 @ W - B, rng.normal(size=(3, 2)))}
 
 
-def trajectory(ns, rule, grad_fn, params, steps, **hyper):
-    """Run the subject's ``<rule>_init`` / ``<rule>_update`` for ``steps`` steps; every iterate and state."""
-    state = getattr(ns, f"{rule}_init")(params)
-    out = {"init": state}
-    for k in range(1, steps + 1):
-        params, state = getattr(ns, f"{rule}_update")(params, grad_fn(params), state, **hyper)
-        params = params.array()
-        out[f"step {k}"] = (params, state)
-    return out
+def rule_trajectory(ns, rule, grad_fn, params, steps, **hyper):
+    """:func:`~autograder.tests.problems.trajectory` of the subject's ``<rule>_init`` / ``<rule>_update``."""
+    return trajectory(getattr(ns, f"{rule}_init"), getattr(ns, f"{rule}_update"), params, grad_fn, steps, **hyper)
 
 
 def quadratic_trajectories(ns, rule, rng, settings, steps=60):
@@ -59,7 +48,7 @@ def quadratic_trajectories(ns, rule, rng, settings, steps=60):
     for label, (grad_fn, x0) in quadratic_problems(rng).items():
         for hyper in settings:
             name = ", ".join(f"{k}={v}" for k, v in hyper.items())
-            out[f"{label}, {name}"] = trajectory(ns, rule, grad_fn, x0, steps, **hyper)
+            out[f"{label}, {name}"] = rule_trajectory(ns, rule, grad_fn, x0, steps, **hyper)
     return out
 
 
@@ -67,7 +56,7 @@ def seed_000_trajectory(ns, rule, **hyper):
     """100 steps from 0 on source article 000's six points y = x + 1, params = (b, w), MSE gradient."""
     x, y = seed_data_000()
     X = design_matrix(x)
-    out = trajectory(ns, rule, lambda p: linreg_grad(p, X, y), np.zeros(2), 100, **hyper)
+    out = rule_trajectory(ns, rule, lambda p: linreg_grad(p, X, y), np.zeros(2), 100, **hyper)
     return {k: out[k] for k in ("step 1", "step 2", "step 10", "step 100")}
 
 
@@ -116,7 +105,7 @@ def test_momentum_trajectory(ns, rng):
 def test_momentum_dampening_trajectory(ns, rng):
     """30 steps with dampening 0.5, and with dampening = beta = 0.9 (not the EMA form from v = 0)"""
     grad_fn, x0 = quadratic_problems(rng)["vector (5,)"]
-    return {f"dampening {d}": trajectory(ns, "momentum", grad_fn, x0, 30, lr=0.3, beta=0.9, dampening=d)
+    return {f"dampening {d}": rule_trajectory(ns, "momentum", grad_fn, x0, 30, lr=0.3, beta=0.9, dampening=d)
             for d in (0.5, 0.9)}
 
 
@@ -183,6 +172,12 @@ def momentum_update_first_only(params, grads, state, *, lr, beta=0.9, dampening=
     step = grads.copy()
     step.flat[0] = v.flat[0]
     return params - lr * step, MomentumState(state.t + 1, v)
+
+
+@ex4_1.mistake("momentum_init", "t = 1 in the initial state: t counts the steps taken (0 before the first "
+               "update), and torch's first step v = g is taken when t = 0", anchor="momentum-dampening")
+def momentum_init_t_one(params):
+    return ref.MomentumState(1, np.zeros(np.shape(params)))
 
 
 # ================================================================================ ex4_2 Nesterov
@@ -287,14 +282,6 @@ def nesterov_update_first_only(params, grads, state, *, lr, beta=0.9):
     new_params = params - lr * grads
     new_params.flat[0] = full_params.flat[0]
     return new_params, MomentumState(state.t + 1, v)
-
-
-# --- mistakes in the initial states ----------------------------------------------------------------
-
-@ex4_1.mistake("momentum_init", "t = 1 in the initial state: t counts the steps taken (0 before the first "
-               "update), and torch's first step v = g is taken when t = 0", anchor="momentum-dampening")
-def momentum_init_t_one(params):
-    return ref.MomentumState(1, np.zeros(np.shape(params)))
 
 
 @ex4_2.mistake("nesterov_init", "t = 1 in the initial state: t counts the steps taken (0 before the first "

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from autograder.framework import Exercise, Failure
+from autograder.tests.problems import random_regression
 from solutions import sgd as ref
 from solutions.common import design_matrix, seed_data_000, seed_data_004
 from solutions.gradient_descent import linreg_grad
@@ -29,12 +30,6 @@ ex3_6 = Exercise("ex3_6", ref.cosine_with_warmup, anchor="sgd-cosine-warmup")
 def generator(rng):
     """A fresh generator drawn from the scenario's ``rng`` (the same for reference and student)."""
     return np.random.default_rng(int(rng.integers(2**63)))
-
-
-def random_regression(rng, n, d):
-    """A design matrix (n, d) with its column of ones and noisy linear targets."""
-    X = design_matrix(rng.normal(size=(n, d - 1)))
-    return X, X @ rng.normal(size=d) + 0.3 * rng.normal(size=n)
 
 
 # ==================================================================== ex3_1 minibatch_indices

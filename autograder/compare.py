@@ -1,0 +1,122 @@
+"""Comparing a submission's plain result with the reference's, and saying what differs."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .namespace import Value
+from .plain import Opaque, Record, describe
+
+# A relative difference this small is the size of floating-point rounding in float64: the same
+# formula with its operations in another order (or another library) can produce it.
+ROUNDING = 1e-12
+
+
+def _unwrap(x: Any) -> Any:
+    if isinstance(x, Value):
+        return x.plain
+    if isinstance(x, Record):
+        return Record(x.type_name, x.fields, [_unwrap(v) for v in x])
+    if isinstance(x, (list, tuple)):
+        return type(x)(_unwrap(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _unwrap(v) for k, v in x.items()}
+    return x
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def compare(got: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9, where: str = "") -> str | None:
+    """``None`` if ``got`` matches ``expected`` (the reference's plain result), else what differs."""
+    got, expected = _unwrap(got), _unwrap(expected)
+    at = f"{where}: " if where else ""
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            return f"{at}got {describe(got)}"
+        for key in expected:
+            if key not in got:
+                return f"{at}missing {key!r}"
+            msg = compare(got[key], expected[key], rtol=rtol, atol=atol, where=f"{where} → {key}" if where else str(key))
+            if msg:
+                return msg
+        return None
+    if isinstance(expected, (list, tuple)):
+        if not isinstance(got, (list, tuple)):
+            return f"{at}returned {describe(got)}; expected {describe(expected)}"
+        if len(got) != len(expected):
+            return f"{at}returned {len(got)} items; expected {len(expected)}"
+        fields = expected.fields if isinstance(expected, Record) else None
+        for i, (g, e) in enumerate(zip(got, expected)):
+            label = fields[i] if fields else f"[{i}]"
+            msg = compare(g, e, rtol=rtol, atol=atol, where=f"{where} → {label}" if where else f"result {label}")
+            if msg:
+                return msg
+        return None
+    if isinstance(expected, np.ndarray):
+        if _is_number(got) and expected.ndim == 0:
+            got = np.array(float(got))
+        if not isinstance(got, np.ndarray):
+            return f"{at}returned {describe(got)}; expected {describe(expected)}"
+        if got.shape != expected.shape:
+            return f"{at}has shape {got.shape}; expected shape {expected.shape}"
+        if expected.dtype.kind == "f" and got.dtype.kind not in "f":
+            return f"{at}has dtype {got.dtype}; expected floating-point values"
+        if expected.dtype.kind in "iub" and got.dtype.kind not in "iub":
+            return f"{at}has dtype {got.dtype}; expected integers"
+        return _compare_values(got.astype(float), expected.astype(float), rtol, atol, at, got.dtype)
+    if _is_number(expected):
+        dtype = None
+        if isinstance(got, np.ndarray) and got.size == 1 and got.ndim <= 1 and got.dtype.kind in "iuf":
+            if got.ndim == 1:
+                return f"{at}returned an array of shape (1,); expected a scalar (use float(...) or .item())"
+            got, dtype = float(got), got.dtype
+        if not _is_number(got):
+            return f"{at}returned {describe(got)}; expected a number like {expected!r}"
+        if isinstance(expected, int) and isinstance(got, int) and got != expected:
+            return f"{at}is {got}; expected {expected}"
+        return _compare_values(np.array(float(got)), np.array(float(expected)), rtol, atol, at, dtype)
+    if isinstance(expected, Opaque) or isinstance(got, Opaque):
+        return None if got == expected else f"{at}returned {describe(got)}; expected {describe(expected)}"
+    if type(got) is not type(expected) or got != expected:
+        return f"{at}returned {describe(got)}; expected {describe(expected)}"
+    return None
+
+
+def _compare_values(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float, at: str,
+                    dtype: np.dtype | None = None) -> str | None:
+    """Compare float arrays; ``dtype`` is the submission's own (float32 results get a word about it)."""
+    bad_got = ~np.isfinite(got) & np.isfinite(expected)
+    if bad_got.any():
+        idx = tuple(int(i) for i in np.argwhere(bad_got)[0])
+        kind = "NaN" if np.isnan(got[idx]) else "inf"
+        where = f" at index {idx}" if idx else ""
+        return f"{at}contains {kind}{where} (expected {expected[idx]:.6g}); an overflow or a 0/0?"
+    close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
+    if close.all():
+        return None
+    err = np.where(close, 0.0, np.abs(got - expected))
+    err = np.where(np.isnan(err), np.inf, err)        # a NaN expected where a number came back
+    idx = tuple(int(i) for i in np.unravel_index(np.argmax(err), err.shape)) if err.ndim else ()
+    where = f" at index {idx}" if idx else ""
+    g, e = float(got[idx]), float(expected[idx])
+    digits = next((p for p in range(6, 17) if f"{g:.{p}g}" != f"{e:.{p}g}"), 17)
+    message = (f"{at}wrong value{where}: got {g:.{digits}g}, expected {e:.{digits}g} "
+               f"({_error(g, e)}; {int((~close).sum())} of {close.size} values differ)")
+    if dtype is not None and dtype.kind == "f" and dtype.itemsize < 8:
+        message += (f"; your result has dtype {dtype}, which keeps only about {np.finfo(dtype).precision} "
+                    "significant digits: compute in float64")
+    elif np.isfinite(g) and np.isfinite(e) and abs(g - e) <= ROUNDING * max(abs(g), abs(e)):
+        message += ("; the difference is only the size of floating-point rounding, as from the same "
+                    "formula with its operations in another order")
+    return message
+
+
+def _error(got: float, expected: float) -> str:
+    """The relative error of ``got`` (the absolute one when ``expected`` is 0 or not finite)."""
+    if expected != 0 and np.isfinite(expected) and np.isfinite(got):
+        return f"relative error {abs(got - expected) / abs(expected):.1e}"
+    return f"absolute error {abs(got - expected):.1e}"
+

@@ -1,0 +1,116 @@
+"""The grader's half of the worker's ``solutions`` façade: it describes names and runs the
+reference for the worker, which never holds any of it (see :mod:`autograder.worker`).
+
+A lesson's setup cell imports helpers from ``solutions`` (``design_matrix``, a state
+NamedTuple, a plotting function, an earlier chapter's ``linreg_grad`` ...) and a graded
+test hands the student's function an objective from ``solutions`` or from a test module.
+In the worker each such name is a stub; calling it sends plain data here, the function
+runs in the grader and plain data goes back. Nothing else crosses: no source, no code
+object, no expected value — and the functions of the exercise being graded are refused
+(using them scores zero, as before).
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+import importlib.util
+import sys
+import types
+from functools import lru_cache
+
+import numpy as np
+
+from .plain import Opaque, dumps, loads, to_plain
+
+FUNCTION_TAG = re.compile(r'"__function__":\["([^"]*)","([^"]*)"\]')   # how plain.dumps sends a function
+REFERENCE = "solutions"
+TESTS = "autograder.tests"
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+@lru_cache(maxsize=None)
+def _top_level_functions(module: str) -> frozenset:
+    """The names of the ``def`` statements at the top of a module's source, without importing it."""
+    try:
+        spec = importlib.util.find_spec(module)
+        with open(spec.origin, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+    except Exception:  # noqa: BLE001 - no source: the module gets imported instead
+        return frozenset()
+    return frozenset(n.name for n in tree.body if isinstance(n, ast.FunctionDef))
+
+
+def describe(module: str, name: str) -> dict:
+    """What ``module.name`` is, for the worker's façade (never its code or, for tests, its data)."""
+    if (module, name) == ("autograder", "tests"):
+        return {"kind": "module"}
+    if not isinstance(module, str) or not isinstance(name, str) or name.startswith("__") \
+            or not (_within(module, REFERENCE) or _within(module, TESTS)):
+        return {"kind": "missing"}
+    if module not in sys.modules and name in _top_level_functions(module):
+        return {"kind": "function"}          # e.g. solutions.plotting: no matplotlib import for a name
+    try:
+        obj = getattr(importlib.import_module(module), name, None)
+        if obj is None and importlib.util.find_spec(f"{module}.{name}") is not None:
+            return {"kind": "module"}
+    except Exception:  # noqa: BLE001 - ImportError, a module that fails to import ...
+        return {"kind": "missing"}
+    if obj is None:
+        return {"kind": "missing"}
+    if isinstance(obj, types.ModuleType):        # a submodule, or a library it imported (numpy as np)
+        if obj.__name__ == f"{module}.{name}":
+            return {"kind": "module"}
+        library = obj.__name__.partition(".")[0]
+        return {"kind": "missing"} if library in ("solutions", "autograder") else {"kind": "library", "name": obj.__name__}
+    if isinstance(obj, type):
+        if issubclass(obj, tuple) and hasattr(obj, "_fields"):
+            fields = [str(f) for f in obj._fields]
+            defaults = [to_plain(obj._field_defaults[f]) for f in fields if f in obj._field_defaults]
+            return {"kind": "namedtuple", "fields": fields, "defaults": dumps(defaults)}
+        return {"kind": "unavailable"}
+    if callable(obj):
+        return {"kind": "function"}
+    if _within(module, TESTS):               # a test module's data may be expected values
+        return {"kind": "missing"}
+    plain = to_plain(obj)
+    return {"kind": "unavailable"} if isinstance(plain, Opaque) else {"kind": "value", "value": dumps(plain)}
+
+
+def functions_in(encoded: str) -> set:
+    """``(module, name)`` of every function sent by name in a :func:`plain.dumps` text."""
+    return set(FUNCTION_TAG.findall(encoded))
+
+
+def _refusal(module: str, name: str, refused: set, sent: set) -> str | None:
+    if _within(module, REFERENCE) and name in refused:
+        return f"`{name}` called the reference solution {module}.{name}, which scores zero"
+    if _within(module, TESTS) and (module, name) not in sent:
+        return f"{module}.{name} is not available while grading"
+    return None
+
+
+def call(module: str, name: str, args: str, *, refused: set, sent: set) -> dict:
+    """Run ``module.name`` on the worker's plain arguments; plain data back.
+
+    ``refused``: names of the exercise being graded (the reference of those scores zero);
+    ``sent``: ``(module, name)`` of test-module functions handed to the submission by the
+    current test — the only functions of ``autograder.tests`` it may call.
+    """
+    for mod, fn_name in [(module, name), *functions_in(args)]:     # the function, and any passed to it
+        why = _refusal(mod, fn_name, refused, sent)
+        if why:
+            return {"status": "refused", "error": why}
+    if describe(module, name)["kind"] not in ("function", "namedtuple"):
+        return {"status": "error", "error": f"{module}.{name} is not available while grading"}
+    fn = getattr(importlib.import_module(module), name)
+    try:
+        positional, keywords = loads(args)
+        with np.errstate(all="ignore"):
+            result = fn(*positional, **keywords)
+        return {"status": "ok", "value": dumps(to_plain(result))}
+    except Exception as exc:  # noqa: BLE001 - the student's arguments made the reference fail
+        return {"status": "error", "error": f"{module}.{name} raised {type(exc).__name__}: {exc}"[:500]}

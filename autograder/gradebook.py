@@ -1,0 +1,172 @@
+"""Gradebooks: the course's CSV (one row per submission), merging shards, Canvas's import CSV.
+
+The course's CSV has the columns ``submission``, one per exercise, ``total``, ``max_score``,
+with a late policy ``submitted``, ``days_late``, ``late_penalty`` and ``final`` (the total
+after the penalty), then ``seed``, ``isolation`` (how student code was isolated) and ``error``. It is what ``grade --csv`` writes and what
+``merge`` reads back.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .files import write_atomic
+
+LATE_COLUMNS = ("submitted", "days_late", "late_penalty", "final")
+
+#: Canvas's gradebook CSV: the student columns it matches rows by, then one column per assignment.
+CANVAS_STUDENT_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+
+
+@dataclass
+class Row:
+    submission: str
+    scores: dict[str, float]                # exercise id -> points earned
+    total: float
+    max_score: float
+    seed: str = ""
+    error: str = ""
+    late: dict[str, str] = field(default_factory=dict)    # LATE_COLUMNS -> text, if a policy applied
+    isolation: str = ""                     # how the worker was isolated: bwrap | process
+
+    @property
+    def penalty(self) -> float:
+        return float(self.late.get("late_penalty") or 0.0)
+
+
+def _fmt(x: float) -> str:
+    return f"{round(x, 4):g}"
+
+
+def rows_from_reports(reports, lateness=None) -> list[Row]:
+    """One :class:`Row` per report; ``lateness``: submission -> :class:`~autograder.policy.Lateness`."""
+    rows = []
+    for r in reports:
+        late = {}
+        if lateness is not None:
+            info = lateness.get(r.submission)
+            if info is not None:
+                late = {"submitted": info.submitted.isoformat(timespec="seconds") if info.submitted else "",
+                        "days_late": str(info.days), "late_penalty": _fmt(info.penalty),
+                        "final": _fmt(info.apply(r.score))}
+        rows.append(Row(r.submission, {e: s for e, (s, _m, _st) in r.by_exercise().items()}, r.score,
+                        r.max_score, str(r.seed), r.error or "", late, getattr(r, "isolation", "")))
+    return rows
+
+
+def _exercise_columns(rows: list[Row]) -> list[str]:
+    return list(dict.fromkeys(e for r in rows for e in r.scores))
+
+
+def to_csv(rows: list[Row]) -> str:
+    exercises = _exercise_columns(rows)
+    late = any(r.late for r in rows)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["submission", *exercises, "total", "max_score", *(LATE_COLUMNS if late else ()), "seed", "isolation",
+                     "error"])
+    for r in rows:
+        writer.writerow([r.submission, *[_fmt(r.scores[e]) if e in r.scores else "" for e in exercises],
+                         _fmt(r.total), _fmt(r.max_score), *([r.late.get(c, "") for c in LATE_COLUMNS] if late else ()),
+                         r.seed, r.isolation, r.error])
+    return buffer.getvalue()
+
+
+def write_csv(rows: list[Row], path) -> None:
+    """The course's gradebook CSV, written atomically."""
+    write_atomic(path, to_csv(rows))
+
+
+def read_csv(path) -> list[Row]:
+    """Read a gradebook written by :func:`write_csv`.
+
+    Raises
+    ------
+    ValueError
+        If it is not such a gradebook.
+    """
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        header = reader.fieldnames or []
+        if not {"submission", "total", "max_score"} <= set(header):
+            raise ValueError(f"{path} is not a gradebook written by `grade --csv` (columns: {', '.join(header)})")
+        exercises = header[1:header.index("total")]
+        rows = []
+        for i, rec in enumerate(reader, 2):
+            try:
+                rows.append(Row(rec["submission"], {e: float(rec[e]) for e in exercises if rec.get(e)},
+                                float(rec["total"]), float(rec["max_score"]), rec.get("seed") or "",
+                                rec.get("error") or "", {c: rec[c] for c in LATE_COLUMNS if c in rec},
+                                rec.get("isolation") or ""))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{path}, line {i}: {exc}") from exc
+    return rows
+
+
+def merge(paths) -> list[Row]:
+    """Join the gradebooks of shards (``grade --shard K/N --csv ...``) into one, sorted by submission.
+
+    Raises
+    ------
+    ValueError
+        If a submission is in two of them, or they were graded with different seeds or exercises.
+    """
+    rows: list[Row] = []
+    seen: dict[str, str] = {}
+    columns = None
+    for p in paths:
+        part = read_csv(p)
+        exercises = _exercise_columns(part)
+        if part and columns is not None and exercises != columns:
+            raise ValueError(f"{p} grades the exercises {', '.join(exercises)}, the others {', '.join(columns)}")
+        columns = exercises if part else columns
+        for r in part:
+            if r.submission in seen:
+                raise ValueError(f"{r.submission} is in both {seen[r.submission]} and {p}")
+            seen[r.submission] = str(p)
+        rows += part
+    seeds = {r.seed for r in rows if r.seed}
+    if len(seeds) > 1:
+        raise ValueError(f"the gradebooks were graded with different seeds ({', '.join(sorted(seeds))}); "
+                         "grade every shard with the same --seed")
+    return sorted(rows, key=lambda r: r.submission)
+
+
+def read_roster(path) -> dict[str, dict[str, str]]:
+    """submission (path or file name) -> Canvas's student columns, from a CSV with a ``submission``
+    column and any of :data:`CANVAS_STUDENT_COLUMNS`."""
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        header = reader.fieldnames or []
+        if "submission" not in header or not set(header) & set(CANVAS_STUDENT_COLUMNS[:4]):
+            raise ValueError(f"{path}: a roster needs a 'submission' column and one of "
+                             f"{', '.join(CANVAS_STUDENT_COLUMNS[:4])}")
+        return {rec["submission"].strip(): {c: rec.get(c) or "" for c in CANVAS_STUDENT_COLUMNS} for rec in reader}
+
+
+def to_canvas(rows: list[Row], exercises, *, roster=None, prefix: str = "") -> str:
+    """Canvas's gradebook import CSV: the student columns, then one assignment column per exercise
+    (``"<prefix>ex5_3 adam_init, adam_update"``), the second row ``Points Possible``; scores after
+    any late penalty. Canvas matches a row to a student by name, ID, SIS User ID or SIS Login ID
+    (from ``roster``; without one, the submission's file name stands for the student's name)."""
+    ids = _exercise_columns(rows)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([*CANVAS_STUDENT_COLUMNS, *[f"{prefix}{e} {exercises[e].title}" if e in exercises else f"{prefix}{e}"
+                                                for e in ids]])
+    writer.writerow(["Points Possible", "", "", "", "",
+                     *[_fmt(exercises[e].max_score) if e in exercises else "" for e in ids]])
+    for r in rows:
+        student = (roster or {}).get(r.submission) or (roster or {}).get(Path(r.submission).name)
+        if student is None:
+            student = {"Student": Path(r.submission).stem}
+        keep = 1.0 - r.penalty
+        writer.writerow([*[student.get(c, "") for c in CANVAS_STUDENT_COLUMNS],
+                         *[_fmt(r.scores[e] * keep) if e in r.scores else "" for e in ids]])
+    return buffer.getvalue()
+
+
+def write_canvas(rows: list[Row], path, exercises, *, roster=None, prefix: str = "") -> None:
+    write_atomic(path, to_canvas(rows, exercises, roster=roster, prefix=prefix))

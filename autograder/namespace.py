@@ -1,0 +1,162 @@
+"""How a scenario calls a subject: ``ns.<function>(...)`` returns a :class:`Value`.
+
+A *subject* runs an exercise's functions: :class:`LocalSubject` in this process (the
+reference, a registered mistake, a live notebook function), ``sandbox.WorkerSubject`` in
+a worker process. Either answers ``invoke(name, request)`` with the response of
+:func:`autograder.calling.invoke`. The namespace encodes the arguments, checks that the
+call did not modify its inputs, and turns a bad response into one of the errors below.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from .calling import invoke
+from .plain import describe, dumps, loads, to_plain
+
+if TYPE_CHECKING:
+    from .registry import Exercise
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+class Failure(AssertionError):
+    """A graded check failed; the message is the feedback the student reads."""
+
+
+class NotAttempted(Exception):
+    """The exercise's stub still raises ``NotImplementedError(<exercise id>)``."""
+
+
+class StudentError(Exception):
+    """The submission's function raised, timed out, crashed its worker or is missing."""
+
+
+# --- subjects: who runs the functions -----------------------------------------------------------
+
+class LocalSubject:
+    """Functions called in this process (the reference, a mistake, or a live notebook function)."""
+
+    def __init__(self, functions: dict[str, Callable]):
+        self.functions, self.objects = dict(functions), {}
+
+    def invoke(self, name: str, request: str) -> dict:
+        fn = self.functions.get(name)
+        if fn is None:
+            return {"status": "missing"}
+        return invoke(fn, self.objects, request)
+
+
+class Value:
+    """What a call through a namespace returns: plain data, and a handle to the raw object."""
+
+    __slots__ = ("_ns", "_handle", "_path", "plain", "origin")
+
+    def __init__(self, ns: "Namespace", handle: int, path: tuple, plain: Any, origin: str):
+        self._ns, self._handle, self._path, self.plain, self.origin = ns, handle, path, plain, origin
+
+    def __plain_handle__(self) -> dict:
+        return {"id": self._handle, "path": list(self._path)}
+
+    def _sequence(self) -> tuple:
+        if not isinstance(self.plain, (list, tuple)):
+            raise Failure(f"{self.origin} returned {describe(self.plain)}; expected a tuple")
+        return tuple(self.plain)
+
+    def __getitem__(self, i: int) -> "Value":
+        items = self._sequence()
+        if not -len(items) <= i < len(items):
+            raise Failure(f"{self.origin} returned {describe(self.plain)}; expected at least {i + 1} items")
+        return Value(self._ns, self._handle, self._path + (i,), items[i], f"{self.origin}[{i}]")
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self._sequence())))
+
+    def __len__(self) -> int:
+        return len(self._sequence())
+
+    def array(self) -> np.ndarray:
+        """The value as a float ndarray, or :class:`Failure` with a precise message."""
+        p = self.plain
+        if isinstance(p, np.ndarray) and p.dtype.kind in "biuf":
+            return p.astype(float)
+        if isinstance(p, (int, float)) and not isinstance(p, bool):
+            return np.array(float(p))
+        raise Failure(f"{self.origin} returned {describe(p)}; expected an ndarray")
+
+    def __float__(self) -> float:
+        p = self.plain
+        if isinstance(p, np.ndarray) and p.size == 1:
+            return float(p.reshape(()))
+        if isinstance(p, (int, float)) and not isinstance(p, bool):
+            return float(p)
+        raise Failure(f"{self.origin} returned {describe(p)}; expected a number")
+
+    def __repr__(self) -> str:
+        return f"Value({self.plain!r})"
+
+
+class Namespace:
+    """``ns.<function>(...)`` for scenarios: encodes arguments, checks for mutation, wraps results."""
+
+    def __init__(self, subject, exercise: "Exercise"):
+        self._subject, self._exercise, self._calls = subject, exercise, {}
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or name not in self._exercise.functions:
+            raise AttributeError(f"{name} is not a function of exercise {self._exercise.id}")
+        return lambda *args, **kwargs: self._call(name, args, kwargs)
+
+    def _call(self, name: str, args: tuple, kwargs: dict) -> Value:
+        self._calls[name] = self._calls.get(name, 0) + 1
+        response = self._subject.invoke(name, dumps((list(args), kwargs)))
+        status = response["status"]
+        if status == "missing":
+            raise StudentError(f"`{name}` is not defined in the submission")
+        if status == "not-implemented":
+            if response["error"] == self._exercise.id:
+                raise NotAttempted(name)
+            raise StudentError(f"`{name}` raised NotImplementedError: {response['error']}")
+        if status == "raised":
+            raise StudentError(f"`{name}` raised {response['error']}\n{self._case(name, args, kwargs)}")
+        if status != "ok":
+            raise StudentError(response["error"])
+        self._check_mutation(name, args, kwargs, loads(response["after"]))
+        return Value(self, response["handle"], (), loads(response["value"]), f"`{name}`")
+
+    def _case(self, name: str, args: tuple, kwargs: dict) -> str:
+        """Which call raised: its number in this test and its arguments, described."""
+        params = self._exercise.parameters(name)
+        named = [(params[i] if i < len(params) else f"argument {i + 1}", a) for i, a in enumerate(args)]
+        described = ", ".join(f"{label} = {describe(a.plain if isinstance(a, Value) else to_plain(a))}"
+                              for label, a in named + list(kwargs.items()))
+        return f"(call {self._calls[name]} of `{name}` in this test, with {described})"
+
+    def _check_mutation(self, name: str, args: tuple, kwargs: dict, after: tuple) -> None:
+        params = self._exercise.parameters(name)
+        args_after, kwargs_after = after
+        pairs = [(params[i] if i < len(params) else f"argument {i + 1}", a, args_after[i])
+                 for i, a in enumerate(args)]
+        pairs += [(k, kwargs[k], kwargs_after.get(k)) for k in kwargs]
+        for label, before, now in pairs:
+            if isinstance(before, np.random.Generator):
+                continue
+            before = before.plain if isinstance(before, Value) else to_plain(before)
+            if not _identical(before, now):
+                raise Failure(f"`{name}` modified its input `{label}` in place; "
+                              "return new arrays instead (e.g. `params - lr * grads`, not `params -= ...`)")
+
+
+def _identical(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+                and np.array_equal(a, b, equal_nan=True))
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_identical(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_identical(a[k], b[k]) for k in a)
+    if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
+        return True
+    return type(a) is type(b) and a == b
+

@@ -1,0 +1,264 @@
+"""Every route from student code to the reference, under each isolation: each scores zero.
+
+Each submission's ``mse_loss`` (ex1_1) tries one route to the reference — its module, its
+source file, its code objects, the grader's memory or files, the network — and returns
+the right answer only if the route worked (by running the stolen reference where it gets
+one, else by computing the answer itself as a thief that got through would); otherwise it
+returns a wrong number. Its ``mse_loss_grad`` (ex1_2) is right. So each route that holds
+shows as ex1_1 = 0 with ex1_2 at full marks, under ``bwrap`` and under ``process``.
+"""
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from autograder.framework import load_exercises, select
+from autograder.grade import grade_submission
+from autograder.sandbox import IsolationError, Limits, resolve_isolation
+
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISES = select(load_exercises(), ["ex1_1", "ex1_2"])
+
+PRELUDE = '''
+import numpy as np
+
+def mse_loss_grad(y_pred, y):
+    y_pred = np.asarray(y_pred, dtype=float)
+    return 2.0 * (y_pred - np.asarray(y, dtype=float)) / y_pred.size
+
+def _as_thief(y_pred, y):
+    """What a submission that got through would return: the right answer."""
+    return float(np.mean((np.asarray(y_pred, dtype=float) - np.asarray(y, dtype=float)) ** 2))
+
+def mse_loss(y_pred, y):
+    try:
+        got = steal(y_pred, y)
+    except BaseException:
+        got = None
+    if got is None:
+        return -1.0                     # the route was closed: a wrong answer
+    return got if isinstance(got, float) else _as_thief(y_pred, y)
+'''
+
+# route -> the body of ``steal(y_pred, y)``: a float (the reference's answer), True (reached
+# the reference's files, memory or the grader), or None (closed).
+ROUTES = {
+    "spec_from_file_location via sys.path and the editable install's finder": '''
+import importlib.util, os, re, sys
+places = list(sys.path)
+for d in list(sys.path):
+    try:
+        for name in os.listdir(d):
+            if name.endswith(".py") and "editable" in name:
+                places += re.findall(r"'(/[^']+)'", open(os.path.join(d, name)).read())
+    except OSError:
+        pass
+for p in places:
+    for candidate in (os.path.join(p, "solutions", "losses.py"), os.path.join(p, "losses.py")):
+        if os.path.exists(candidate):
+            spec = importlib.util.spec_from_file_location("stolen_losses", candidate)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return float(module.mse_loss(y_pred, y))
+''',
+    "the reference's path, known from the repository": '''
+import os
+for path in (ROOT + "/solutions/losses.py", ROOT + "/solutions/__pycache__"):
+    try:
+        if os.path.isdir(path):
+            return bool(os.listdir(path)) and open(os.path.join(path, os.listdir(path)[0]), "rb").read(1) is not None
+        return open(path).read(100) and True
+    except OSError:
+        pass
+''',
+    "a search of the file system": '''
+import os, time
+end = time.monotonic() + 2.5
+for start in ("/autograder", "/work", "/home", "/srv", "/opt", "/tmp", "/root", "/usr", "/"):
+    for top, dirs, files in os.walk(start):
+        dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev", ".git", "node_modules")]
+        if time.monotonic() > end:
+            return None
+        if os.path.basename(top) == "solutions" and "losses.py" in files:
+            try:
+                return open(os.path.join(top, "losses.py")).read(100) and True
+            except OSError:
+                pass
+''',
+    "sys.modules and importing solutions": '''
+import importlib, sys
+importlib.import_module("solutions.losses")
+for name, module in list(sys.modules.items()):
+    fn = getattr(module, "mse_loss", None) if "solutions" in name else None
+    if fn is not None:
+        try:
+            return float(fn(y_pred, y))
+        except BaseException:
+            pass
+        for cell in getattr(fn, "__closure__", None) or ():
+            inner = cell.cell_contents
+            if callable(inner) and getattr(inner, "__name__", "") == "mse_loss":
+                return float(inner(y_pred, y))
+''',
+    "gc.get_objects (functions and code objects)": '''
+import gc, types
+import numpy as np
+for obj in gc.get_objects():
+    code = obj.__code__ if isinstance(obj, types.FunctionType) else obj if isinstance(obj, types.CodeType) else None
+    if code is None or code.co_name != "mse_loss" or code.co_filename.startswith("<submission"):
+        continue
+    if "solutions" in code.co_filename or "losses" in code.co_filename:
+        fn = obj if isinstance(obj, types.FunctionType) else types.FunctionType(code, {"np": np})
+        try:
+            return float(fn(y_pred, y))
+        except Exception:
+            continue
+''',
+    "/proc of the grader: mem, cwd, root, environ": '''
+import os
+for pid in os.listdir("/proc"):
+    if not pid.isdigit() or int(pid) == os.getpid():
+        continue
+    try:
+        cmdline = open(f"/proc/{pid}/cmdline", "rb").read()
+    except OSError:
+        continue
+    if b"pytest" not in cmdline and b"autograder" not in cmdline:
+        continue                                    # not the grader
+    try:
+        maps = open(f"/proc/{pid}/maps").read().splitlines()
+        with open(f"/proc/{pid}/mem", "rb") as mem:
+            for line in maps:
+                start = int(line.split("-")[0], 16)
+                try:
+                    mem.seek(start)
+                    if mem.read(16):
+                        return True
+                except OSError:
+                    continue
+    except OSError:
+        pass
+    for probe in (lambda: "solutions" in os.listdir(f"/proc/{pid}/cwd"),
+                  lambda: open(f"/proc/{pid}/root" + ROOT + "/solutions/losses.py").read(10) and True,
+                  lambda: bool(open(f"/proc/{pid}/environ", "rb").read())):
+        try:
+            if probe():
+                return True
+        except OSError:
+            pass
+''',
+    "a socket to the grader's machine (127.0.0.1)": '''
+import socket
+for family, address in ((socket.AF_INET, ("127.0.0.1", PORT)), (socket.AF_INET6, ("::1", PORT))):
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.settimeout(1.0)
+            s.connect(address)
+            return True
+    except OSError:
+        pass
+try:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.sendto(b"x", ("127.0.0.1", PORT))
+        return None
+except OSError:
+    pass
+''',
+}
+
+
+def _available(isolation: str) -> str | None:
+    try:
+        resolve_isolation(isolation)
+    except IsolationError as exc:
+        return str(exc)
+    return None
+
+
+@pytest.fixture(scope="module")
+def listener():
+    """A TCP port on 127.0.0.1 in the grader's network: reaching it is a route out."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    reached = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            reached.append(1)
+            conn.close()
+    threading.Thread(target=serve, daemon=True).start()
+    yield server.getsockname()[1], reached
+    server.close()
+
+
+def submission(route: str, port: int) -> str:
+    body = "\n".join("    " + line for line in ROUTES[route].strip().splitlines())
+    return (f"ROOT = {str(ROOT)!r}\nPORT = {port}\n{PRELUDE}\ndef steal(y_pred, y):\n{body}\n    return None\n")
+
+
+@pytest.mark.parametrize("isolation", ["bwrap", "process"])
+@pytest.mark.parametrize("route", ROUTES)
+def test_every_route_to_the_reference_scores_zero(route, isolation, listener, tmp_path):
+    reason = _available(isolation)
+    if reason:
+        pytest.skip(reason)
+    port, reached = listener
+    before = len(reached)
+    path = tmp_path / "thief.py"
+    path.write_text(submission(route, port), encoding="utf-8")
+    report = grade_submission(path, EXERCISES, seed=5, limits=Limits(timeout=5, memory_mb=1024, isolation=isolation))
+    scores = {ex: s for ex, (s, _m, _st) in report.by_exercise().items()}
+    top = {ex: m for ex, (_s, m, _st) in report.by_exercise().items()}
+    assert report.isolation == isolation
+    assert scores == {"ex1_1": 0, "ex1_2": top["ex1_2"]}, [o.message for o in report.outcomes]
+    assert len(reached) == before                   # nothing got through to the grader's port
+
+
+@pytest.mark.parametrize("isolation", ["bwrap", "process"])
+def test_a_thief_that_gets_through_would_score(isolation, tmp_path):
+    """The check above can fail: the same submission scores when its route is open."""
+    if _available(isolation):
+        pytest.skip(_available(isolation))
+    path = tmp_path / "open.py"
+    path.write_text(f"ROOT = ''\nPORT = 0\n{PRELUDE}\ndef steal(y_pred, y):\n    return True\n", encoding="utf-8")
+    report = grade_submission(path, EXERCISES, seed=5, limits=Limits(isolation=isolation))
+    assert report.score == report.max_score > 0, [o.message for o in report.outcomes]
+
+
+def test_the_worker_never_imports_the_reference():
+    """The worker's code imports nothing of solutions (the façade is served by the grader)."""
+    import ast
+    for name in ("worker.py", "calling.py", "plain.py"):
+        tree = ast.parse((ROOT / "autograder" / name).read_text())
+        imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert not {m for m in imported if m.startswith(("solutions", "autograder"))}, (name, imported)
+
+
+def test_an_isolation_that_is_not_here_refuses_to_grade(monkeypatch):
+    import autograder.sandbox as sandbox
+    monkeypatch.setattr(sandbox, "bwrap_binary", lambda: None)
+    sandbox.resolve_isolation.cache_clear()
+    try:
+        with pytest.raises(IsolationError, match="no bwrap"):
+            sandbox.resolve_isolation("bwrap")
+        assert sandbox.resolve_isolation("auto").kind == "process"
+    finally:
+        sandbox.resolve_isolation.cache_clear()
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if not r.startswith("/proc")])
+def test_each_route_is_open_without_the_sandbox(route, listener):
+    """Run in the grader's own process, each route does reach the reference (or the port):
+    the zeros above come from the isolation, not from a route that never worked."""
+    port, reached = listener
+    namespace = {"__name__": "thief"}
+    exec(compile(submission(route, port), "<thief>", "exec"), namespace)
+    import numpy as np
+    assert namespace["steal"](np.array([1.0, 2.0]), np.array([0.0, 0.0])) is not None
