@@ -61,7 +61,11 @@ def _lateness(args, paths):
     times = read_times(args.submission_times) if args.submission_times else None
     print(f"late policy: {policy.describe()}; submission times from "
           f"{args.submission_times or 'the files modification times'}", file=sys.stderr)
-    return lateness_of(paths, policy, times)
+    lateness = lateness_of(paths, policy, times)
+    unknown = [p for p, late in lateness.items() if late.submitted is None]
+    if unknown:
+        print(f"warning: no submission time (no late penalty) for {', '.join(unknown)}", file=sys.stderr)
+    return lateness
 
 
 def _shard(spec: str) -> tuple[int, int]:
@@ -71,9 +75,14 @@ def _shard(spec: str) -> tuple[int, int]:
     return int(k), int(n)
 
 
-def _write_canvas(rows, args) -> None:
-    from .gradebook import read_roster, write_canvas
-    roster = read_roster(args.roster) if args.roster else None
+def _roster(args):
+    """The roster of ``--roster`` (read before grading, so that a bad one stops nothing midway)."""
+    from .gradebook import read_roster
+    return read_roster(args.roster) if args.roster else None
+
+
+def _write_canvas(rows, args, roster) -> None:
+    from .gradebook import write_canvas
     if roster is not None:
         missing = [r.submission for r in rows if r.submission not in roster and Path(r.submission).name not in roster]
         if missing:
@@ -86,7 +95,7 @@ def cmd_grade(args) -> int:
     from .batch import Progress, grade_many, shard
     from .gradebook import rows_from_reports, write_csv
     from .html_report import to_html
-    from .regrade import compare, previous_seed, read_previous
+    from .regrade import changes_since, previous_seed, read_previous
     from .regrade import to_csv as changes_csv, to_text as changes_text
     from .report import to_json, to_text
     from .visibility import parse_overrides
@@ -104,6 +113,7 @@ def cmd_grade(args) -> int:
                 raise ValueError("--shard needs --seed: every shard of a class is graded with the same seed")
             paths = shard(paths, k, n)
         lateness = _lateness(args, paths)
+        roster = _roster(args)
     except (ValueError, OSError) as exc:
         return _error(str(exc))
     if seed is None:
@@ -126,7 +136,7 @@ def cmd_grade(args) -> int:
         write_csv(rows, args.csv)
         print(f"gradebook written to {args.csv}", file=sys.stderr)
     if args.canvas:
-        _write_canvas(rows, args)
+        _write_canvas(rows, args, roster)
     if args.reports:
         for r in reports:
             base = Path(args.reports) / Path(r.submission).name
@@ -135,7 +145,7 @@ def cmd_grade(args) -> int:
         print(f"reports written to {args.reports} (JSON, and HTML showing what students see at {args.reveal})",
               file=sys.stderr)
     if previous is not None:
-        changes = compare(previous, reports)
+        changes = changes_since(previous, reports)
         if args.changes:
             write_atomic(args.changes, changes_csv(changes))
         _write(changes_text(changes), args.output)
@@ -153,21 +163,22 @@ def cmd_merge(args) -> int:
     from .gradebook import merge, write_csv
     try:
         rows = merge(args.gradebooks)
+        roster = _roster(args)
     except (ValueError, OSError) as exc:
         return _error(str(exc))
     write_csv(rows, args.csv)
     print(f"{len(rows)} submission(s) from {len(args.gradebooks)} gradebook(s) written to {args.csv}", file=sys.stderr)
     if args.canvas:
-        try:
-            _write_canvas(rows, args)
-        except (ValueError, OSError) as exc:
-            return _error(str(exc))
+        _write_canvas(rows, args, roster)
     return 0
 
 
 def cmd_similar(args) -> int:
     import time
     from .similarity import find_similar, to_html, to_text
+    import importlib.util
+    if importlib.util.find_spec("copydetect") is None:
+        return _error("`similar` needs the copydetect package: pip install copydetect")
     try:
         exercises = select(load_exercises(), args.exercise)
     except ValueError as exc:

@@ -2,8 +2,8 @@
 
 The course's CSV has the columns ``submission``, one per exercise, ``total``, ``max_score``,
 with a late policy ``submitted``, ``days_late``, ``late_penalty`` and ``final`` (the total
-after the penalty), then ``seed``, ``isolation`` (how student code was isolated) and ``error``. It is what ``grade --csv`` writes and what
-``merge`` reads back.
+after the penalty), then ``seed``, ``isolation`` (how student code was isolated) and
+``error``. It is what ``grade --csv`` writes and what ``merge`` reads back.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .files import write_atomic
+from .report import points
 
 LATE_COLUMNS = ("submitted", "days_late", "late_penalty", "final")
 
@@ -36,10 +37,6 @@ class Row:
         return float(self.late.get("late_penalty") or 0.0)
 
 
-def _fmt(x: float) -> str:
-    return f"{round(x, 4):g}"
-
-
 def rows_from_reports(reports, lateness=None) -> list[Row]:
     """One :class:`Row` per report; ``lateness``: submission -> :class:`~autograder.policy.Lateness`."""
     rows = []
@@ -49,8 +46,8 @@ def rows_from_reports(reports, lateness=None) -> list[Row]:
             info = lateness.get(r.submission)
             if info is not None:
                 late = {"submitted": info.submitted.isoformat(timespec="seconds") if info.submitted else "",
-                        "days_late": str(info.days), "late_penalty": _fmt(info.penalty),
-                        "final": _fmt(info.apply(r.score))}
+                        "days_late": str(info.days), "late_penalty": points(info.penalty),
+                        "final": points(info.apply(r.score))}
         rows.append(Row(r.submission, {e: s for e, (s, _m, _st) in r.by_exercise().items()}, r.score,
                         r.max_score, str(r.seed), r.error or "", late, getattr(r, "isolation", "")))
     return rows
@@ -68,8 +65,8 @@ def to_csv(rows: list[Row]) -> str:
     writer.writerow(["submission", *exercises, "total", "max_score", *(LATE_COLUMNS if late else ()), "seed", "isolation",
                      "error"])
     for r in rows:
-        writer.writerow([r.submission, *[_fmt(r.scores[e]) if e in r.scores else "" for e in exercises],
-                         _fmt(r.total), _fmt(r.max_score), *([r.late.get(c, "") for c in LATE_COLUMNS] if late else ()),
+        writer.writerow([r.submission, *[points(r.scores[e]) if e in r.scores else "" for e in exercises],
+                         points(r.total), points(r.max_score), *([r.late.get(c, "") for c in LATE_COLUMNS] if late else ()),
                          r.seed, r.isolation, r.error])
     return buffer.getvalue()
 
@@ -157,14 +154,14 @@ def to_canvas(rows: list[Row], exercises, *, roster=None, prefix: str = "") -> s
     writer.writerow([*CANVAS_STUDENT_COLUMNS, *[f"{prefix}{e} {exercises[e].title}" if e in exercises else f"{prefix}{e}"
                                                 for e in ids]])
     writer.writerow(["Points Possible", "", "", "", "",
-                     *[_fmt(exercises[e].max_score) if e in exercises else "" for e in ids]])
+                     *[points(exercises[e].max_score) if e in exercises else "" for e in ids]])
     for r in rows:
         student = (roster or {}).get(r.submission) or (roster or {}).get(Path(r.submission).name)
         if student is None:
             student = {"Student": Path(r.submission).stem}
         keep = 1.0 - r.penalty
         writer.writerow([*[student.get(c, "") for c in CANVAS_STUDENT_COLUMNS],
-                         *[_fmt(r.scores[e] * keep) if e in r.scores else "" for e in ids]])
+                         *[points(r.scores[e] * keep) if e in r.scores else "" for e in ids]])
     return buffer.getvalue()
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 import re
 
+from .registry import FAILED, NOT_ATTEMPTED, PARTIAL, PASSED
+from .report import points
 from .visibility import shown, withheld
 
 _LINK = re.compile(r"(https?://[^\s<>\"']+[^\s<>\"'.,;:)])|the book, (lessons/[\w./-]+\.html(?:#[\w-]+)?)")
@@ -38,10 +40,6 @@ def _linked(text: str) -> str:
     return "".join(out)
 
 
-def _pts(x: float) -> str:
-    return f"{round(x, 4):g}"
-
-
 def to_html(report, *, stage: str = "before_due", lateness=None) -> str:
     """The feedback page of one :class:`~autograder.grade.Report`.
 
@@ -56,11 +54,11 @@ def to_html(report, *, stage: str = "before_due", lateness=None) -> str:
     note = withheld(report.outcomes, stage)
     score, top = sum(o.score for o in visible), sum(o.max_score for o in visible)
     name = html.escape(report.submission.rsplit("/", 1)[-1])
-    head = [f"<p class='score'>Score: <strong>{_pts(score)}/{_pts(top)}</strong> points"
+    head = [f"<p class='score'>Score: <strong>{points(score)}/{points(top)}</strong> points"
             + (" (of the tests shown)" if note else "") + "</p>"]
     if lateness is not None:
         head.append(f"<p class='late'>{html.escape(lateness.describe())}"
-                    + (f"; score after the penalty: <strong>{_pts(lateness.apply(score))}/{_pts(top)}</strong>"
+                    + (f"; score after the penalty: <strong>{points(lateness.apply(score))}/{points(top)}</strong>"
                        if lateness.days else "") + "</p>")
     if note:
         head.append(f"<p class='note withheld'>{html.escape(note)}</p>")
@@ -73,20 +71,20 @@ def to_html(report, *, stage: str = "before_due", lateness=None) -> str:
         if not mine:
             continue
         s, m = sum(o.score for o in mine), sum(o.max_score for o in mine)
-        status = ("not attempted" if all(o.status == "not attempted" for o in mine)
-                  else "passed" if s == m else "partial" if s > 0 else "failed")
+        status = (NOT_ATTEMPTED if all(o.status == NOT_ATTEMPTED for o in mine)
+                  else PASSED if s == m else PARTIAL if s > 0 else FAILED)
         title = html.escape(mine[0].title.split(":")[0])
         css = status.replace(" ", "-")
-        summary.append(f"<tr class='{css}'><td><a href='#{ex}'>{title}</a></td><td>{_pts(s)}/{_pts(m)}</td>"
+        summary.append(f"<tr class='{css}'><td><a href='#{ex}'>{title}</a></td><td>{points(s)}/{points(m)}</td>"
                        f"<td>{status}</td></tr>")
         items = []
         for o in mine:
             mark = "✓" if o.passed else "✗"
             items.append(f"<li class='{o.status.replace(' ', '-')}'>{mark} {html.escape(o.title.split(': ', 1)[-1])} "
-                         f"({_pts(o.score)}/{_pts(o.max_score)})"
+                         f"({points(o.score)}/{points(o.max_score)})"
                          + (f"<pre class='feedback'>{_linked(o.message)}</pre>" if not o.passed and o.message else "")
                          + "</li>")
-        sections.append(f"<section id='{ex}'><h2>{title}: {_pts(s)}/{_pts(m)}</h2><ul>{''.join(items)}</ul></section>")
+        sections.append(f"<section id='{ex}'><h2>{title}: {points(s)}/{points(m)}</h2><ul>{''.join(items)}</ul></section>")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Feedback: {name}</title><style>{_STYLE}</style></head>
 <body><h1>Feedback on {name}</h1>

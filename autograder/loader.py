@@ -8,8 +8,20 @@ rule for what is executed when grading (documented in the book's "How to use" pa
   taken from the last file that defines it);
 * IPython magics and shell lines (``%…``, ``!…``) are dropped;
 * of each cell, only the top-level ``import`` statements, ``def`` and ``class``
-  definitions, and assignments of literal constants (``EPS = 1e-8``) are kept —
-  plots, training loops, prints and ``check(...)`` calls are skipped;
+  definitions, and *cheap assignments* are kept — plots, training loops, prints and
+  ``check(...)`` calls are skipped;
+* a cheap assignment binds plain names (``EPS = 1e-8``, ``HALF, TWO = 1 / 2, 2.0``) to an
+  expression that needs nothing but what is kept before it (imports, definitions, earlier
+  cheap assignments, builtins) and nothing that a skipped statement mentions (a loop may
+  have filled ``paths = {}``), has no comprehension or generator (they loop), and calls
+  only a few cheap builtins (``float``, ``len``, ``max`` …) or functions imported from the
+  standard modules and numpy listed in :data:`CHEAP_MODULES`, not their file readers
+  (:data:`FILE_FUNCTIONS`), and not the submission's own functions: ``LOG2 = np.log(2)``,
+  ``AdamState = namedtuple("AdamState", "t m v")`` run; ``X = design_matrix(x)``,
+  ``traj = run(...)``, ``fig, ax = plt.subplots()`` and ``model = MyNet()`` do not (a call
+  of the submission's own code, or of a heavy library, is where training loops hide);
+* a skipped assignment whose name a graded function reads is named in the notes (the function
+  would fail with a ``NameError``);
 * a cell with a syntax error is skipped whole (only its own definitions are missing).
 
 Everything here runs in the grader and only *reads* the submission; nothing of it is
@@ -18,11 +30,26 @@ executed until the worker gets the selected code.
 from __future__ import annotations
 
 import ast
+import builtins
 import json
+import symtable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_BYTES = 20 * 1024 * 1024
+
+#: The modules whose functions a kept assignment may call (cheap to import, no training in them).
+CHEAP_MODULES = frozenset({"numpy", "math", "cmath", "collections", "typing", "functools", "operator",
+                           "fractions", "decimal", "dataclasses", "enum", "numbers", "string", "types"})
+#: The builtins a kept assignment may call.
+CHEAP_BUILTINS = frozenset({"abs", "bool", "complex", "dict", "divmod", "float", "frozenset", "int", "len",
+                            "list", "max", "min", "pow", "range", "round", "set", "slice", "str", "tuple",
+                            "type", "zip", "enumerate", "sorted", "reversed", "isinstance", "object"})
+#: Functions of those modules that read or write files: not run (the data is not there when grading).
+FILE_FUNCTIONS = frozenset({"load", "loadtxt", "genfromtxt", "fromfile", "fromregex", "memmap", "save",
+                            "savez", "savez_compressed", "savetxt", "tofile", "open"})
+_LOOPS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Await, ast.Yield, ast.YieldFrom,
+          ast.NamedExpr)
 
 
 class SubmissionError(Exception):
@@ -61,28 +88,145 @@ def _notebook_cells(path: Path) -> list[tuple[str, str]]:
         raise SubmissionError(f"{path.name} is not a valid Jupyter notebook ({type(exc).__name__}: {exc})") from exc
 
 
-def _is_literal(node: ast.AST | None) -> bool:
-    if node is None:
+class Scope:
+    """What the kept code of one file binds so far, shared by its cells in order.
+
+    One per file of a submission (a folder's files run in namespaces of their own). Besides
+    the names that kept statements bind (and the module each imported name comes from), it
+    remembers the skipped assignments, to name those that a graded function needs
+    (:meth:`explain_skipped`).
+    """
+
+    def __init__(self):
+        self.imported: dict[str, str] = {}           # name -> top-level module it comes from
+        self.bound: set[str] = set()                 # names whose value the kept code alone decides
+        self.own: set[str] = set()                   # the submission's functions and classes
+        self.skipped: dict[str, tuple[str, int, str, str]] = {}   # name -> (label, line, code, why)
+        self.uses: dict[str, set[str]] = {}          # kept function -> global names it reads
+
+    def keep(self, node: ast.stmt, label: str, text: str) -> bool:
+        """Whether grading runs the top-level statement ``node``; remember what it binds."""
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name == "*":
+                    continue
+                if isinstance(node, ast.Import):
+                    name, module = alias.asname or alias.name.partition(".")[0], alias.name
+                else:
+                    name, module = alias.asname or alias.name, "" if node.level else (node.module or "")
+                self._bind(name)
+                self.imported[name] = module.partition(".")[0]
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self._bind(node.name)
+            self.own.add(node.name)
+            if not isinstance(node, ast.ClassDef):
+                self.uses[node.name] = _globals_read(node, text)
+            return True
+        names = _target_names(node) if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value else []
+        why = self.why_not_cheap(node.value) if names else None
+        if names and why is None:
+            for name in names:
+                self._bind(name)
+            return True
+        for name in names:
+            code = " ".join((ast.get_source_segment(text, node) or "").split())
+            self.skipped[name] = (label, node.lineno, code if len(code) <= 60 else code[:57] + "...", why)
+        # A skipped statement may rebind or change what it mentions (``paths[k] = ...`` in a
+        # loop, ``history.append(...)``): a kept assignment that read it could fail.
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and n.id not in self.imported and n.id not in self.own:
+                self.bound.discard(n.id)
         return False
+
+    def _bind(self, name: str) -> None:
+        self.bound.add(name)
+        self.own.discard(name)
+        self.imported.pop(name, None)
+        self.skipped.pop(name, None)
+
+    def why_not_cheap(self, value: ast.expr) -> str | None:
+        """``None`` if ``value`` is a cheap expression here, else why it is not."""
+        local = {a.arg for n in ast.walk(value) if isinstance(n, ast.Lambda)
+                 for a in n.args.posonlyargs + n.args.args + n.args.kwonlyargs
+                 + [x for x in (n.args.vararg, n.args.kwarg) if x]}
+        for n in ast.walk(value):
+            if isinstance(n, _LOOPS):
+                return "it loops (a comprehension or a generator)"
+            if isinstance(n, ast.Call):
+                root = n.func
+                while isinstance(root, ast.Attribute):
+                    root = root.value
+                if not isinstance(root, ast.Name):
+                    return "it calls the result of an expression"
+                module = self.imported.get(root.id)
+                if module is None and not (root.id in CHEAP_BUILTINS and root.id not in self.bound):
+                    return (f"it calls `{root.id}`, which is neither a cheap builtin nor imported from "
+                            "numpy or the standard modules allowed")
+                if module is not None and module not in CHEAP_MODULES:
+                    return (f"it calls `{ast.unparse(n.func)}` (from {module or 'a relative import'}), "
+                            "not from numpy or the standard modules allowed")
+                if isinstance(n.func, ast.Attribute) and n.func.attr in FILE_FUNCTIONS:
+                    return f"it calls `{ast.unparse(n.func)}` (files are not there when grading)"
+            if isinstance(n, ast.Name) and n.id in self.own:
+                return f"it uses `{n.id}`, the submission's own code (which could train a model)"
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in self.bound \
+                    and n.id not in local and not hasattr(builtins, n.id):
+                return f"it uses `{n.id}`, which is not defined by the code that runs (or is changed by code that does not)"
+        return None
+
+    def explain_skipped(self, notes: list[str], graded: set[str]) -> None:
+        """A note for each skipped assignment whose name a ``graded`` function reads."""
+        for name, (label, line, code, why) in self.skipped.items():
+            users = sorted(fn for fn, names in self.uses.items() if name in names and fn in graded)
+            if users and name not in self.bound:
+                notes.append(f"{label}, line {line}: `{code}` is not run when grading ({why}; only imports, "
+                             f"definitions and cheap assignments are), so `{name}` is undefined for "
+                             f"{', '.join(f'`{u}`' for u in users)}: define it inside the function, or as a "
+                             "literal or a call of numpy / math / collections at the top of a cell")
+
+
+def _globals_read(node: ast.FunctionDef | ast.AsyncFunctionDef, text: str) -> set[str]:
+    """The global names a function (and the functions nested in it) reads."""
     try:
-        ast.literal_eval(node)
-        return True
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return False
+        table = symtable.symtable(ast.get_source_segment(text, node, padded=True) or "", "<cell>", "exec")
+    except (SyntaxError, ValueError, RecursionError):
+        return set()
+    names: set[str] = set()
+    stack = list(table.get_children())
+    while stack:
+        t = stack.pop()
+        names |= {s.get_name() for s in t.get_symbols() if s.is_global() and s.is_referenced()}
+        stack.extend(t.get_children())
+    return names
 
 
-def _keep(node: ast.stmt) -> bool:
-    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return True
-    if isinstance(node, ast.Assign):
-        return all(isinstance(t, ast.Name) for t in node.targets) and _is_literal(node.value)
-    if isinstance(node, ast.AnnAssign):
-        return isinstance(node.target, ast.Name) and _is_literal(node.value)
-    return False
+def _target_names(node: ast.stmt) -> list[str]:
+    """The plain names an assignment binds; [] if it assigns anything else (an attribute, an item)."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    names: list[str] = []
+    for target in targets:
+        stack = [target]
+        while stack:
+            t = stack.pop()
+            if isinstance(t, ast.Starred):
+                t = t.value
+            if isinstance(t, ast.Name):
+                names.append(t.id)
+            elif isinstance(t, (ast.Tuple, ast.List)):
+                stack.extend(t.elts)
+            else:
+                return []
+    return names
 
 
-def select_code(label: str, source: str, notes: list[str], defined: set[str]) -> str | None:
-    """The part of one cell that grading runs (see the module docstring), or None."""
+def select_code(label: str, source: str, notes: list[str], defined: set[str],
+                scope: Scope | None = None) -> str | None:
+    """The part of one cell that grading runs (see the module docstring), or None.
+
+    ``scope`` carries what the earlier cells of the same file keep (a fresh one if omitted).
+    """
+    scope = Scope() if scope is None else scope
     lines = [ln if not ln.lstrip().startswith(("%", "!")) else "" for ln in source.splitlines()]
     text = "\n".join(lines)
     try:
@@ -93,7 +237,7 @@ def select_code(label: str, source: str, notes: list[str], defined: set[str]) ->
     except (ValueError, RecursionError, MemoryError) as exc:
         notes.append(f"{label} cannot be parsed ({type(exc).__name__}); its definitions are missing")
         return None
-    kept = [node for node in tree.body if _keep(node)]
+    kept = [node for node in tree.body if scope.keep(node, label, text)]
     if not kept:
         return None
     for node in kept:
@@ -114,8 +258,15 @@ def _with_lines(text: str, kept: list[ast.stmt]):
     return out
 
 
-def read_submission(path: str | Path) -> Submission:
-    """Read a notebook, a ``.py`` file or a folder of them and select the code grading runs."""
+def read_submission(path: str | Path, graded: set[str] | None = None) -> Submission:
+    """Read a notebook, a ``.py`` file or a folder of them and select the code grading runs.
+
+    ``graded`` names the functions that will be graded (default: those of every registered
+    exercise); a skipped assignment that one of them reads is named in the notes.
+    """
+    if graded is None:
+        from .registry import EXERCISES
+        graded = {name for ex in EXERCISES.values() for name in ex.functions}
     path = Path(path)
     if not path.exists():
         raise SubmissionError(f"{path} does not exist")
@@ -131,8 +282,10 @@ def read_submission(path: str | Path) -> Submission:
     sub = Submission(path)
     for file in files:
         raw = _notebook_cells(file) if file.suffix == ".ipynb" else [(file.name, _read_text(file))]
+        scope = Scope()
         for label, source in raw:
-            code = select_code(label, source, sub.notes, sub.defined)
+            code = select_code(label, source, sub.notes, sub.defined, scope)
             if code:
                 sub.cells.append((str(file.relative_to(path) if path.is_dir() else file.name), label, code))
+        scope.explain_skipped(sub.notes, graded)
     return sub

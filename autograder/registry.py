@@ -110,7 +110,8 @@ class Exercise:
     Raises
     ------
     ValueError
-        If the id is malformed, or the id or a function name is already taken by another exercise.
+        If the id is malformed, a function is not a function (a class, say), or the id or a
+        function name is already taken by another exercise.
     """
 
     def __init__(self, id: str, *functions: Callable, anchor: str | None = None, visibility: str = "visible"):

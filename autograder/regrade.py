@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .report import points
+
 
 @dataclass
 class Previous:
@@ -66,7 +68,7 @@ def previous_seed(previous: dict[str, Previous]) -> int | None:
     return seeds.pop() if len(seeds) == 1 else None
 
 
-def compare(previous: dict[str, Previous], reports) -> list[Change]:
+def changes_since(previous: dict[str, Previous], reports) -> list[Change]:
     """One :class:`Change` per new report, in the order of ``reports``."""
     out = []
     for r in reports:
@@ -85,7 +87,7 @@ def compare(previous: dict[str, Previous], reports) -> list[Change]:
 
 
 def _pts(x: float | None) -> str:
-    return "—" if x is None else f"{round(x, 4):g}"
+    return "—" if x is None else points(x)
 
 
 def to_text(changes: list[Change]) -> str:

@@ -53,19 +53,20 @@ def to_json(report: Report, *, extended: bool = True, lateness=None) -> str:
     return json.dumps(to_results(report, extended=extended, lateness=lateness), indent=2, ensure_ascii=False)
 
 
-def _points(x: float) -> str:
-    return f"{x:g}"
+def points(x: float) -> str:
+    """Points as people write them: ``7``, ``2.5``, ``0.3333``."""
+    return f"{round(x, 4):g}"
 
 
 def to_text(report: Report, lateness=None) -> str:
     """A readable report for the instructor: one line per exercise, the failed tests with their
     feedback (tests not visible to students marked with their visibility)."""
-    lines = [f"{report.submission}: {_points(report.score)}/{_points(report.max_score)} points "
+    lines = [f"{report.submission}: {points(report.score)}/{points(report.max_score)} points "
              f"(seed {report.seed}, {report.seconds:.1f} s"
              + (f", isolation {report.isolation})" if report.isolation else ")")]
     if lateness is not None:
         lines.append(f"  late policy: {lateness.describe()}"
-                     + (f"; {_points(round(lateness.apply(report.score), 4))} after the penalty" if lateness.days else ""))
+                     + (f"; {points(lateness.apply(report.score))} after the penalty" if lateness.days else ""))
     if report.error:
         lines.append(f"  could not be graded: {report.error}")
     for note in report.notes:
@@ -74,12 +75,12 @@ def to_text(report: Report, lateness=None) -> str:
         mark = {"passed": "✓", "not attempted": "·"}.get(status, "✗")
         outcomes = [o for o in report.outcomes if o.exercise == ex]
         title = outcomes[0].title.split(":")[0] if outcomes else ex
-        lines.append(f"{mark} {title}: {_points(score)}/{_points(top)}" + (f" ({status})" if status != "passed" else ""))
+        lines.append(f"{mark} {title}: {points(score)}/{points(top)}" + (f" ({status})" if status != "passed" else ""))
         if status == "not attempted":
             continue
         for o in outcomes:
             if not o.passed:
                 tag = "" if o.visibility == "visible" else f" [{o.visibility}]"
-                lines.append(f"    ✗ {o.title.split(': ', 1)[-1]} ({_points(o.max_score)} pt){tag}")
+                lines.append(f"    ✗ {o.title.split(': ', 1)[-1]} ({points(o.max_score)} pt){tag}")
                 lines += [f"      {line}" for line in o.message.splitlines()]
     return "\n".join(lines)

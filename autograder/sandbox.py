@@ -497,18 +497,24 @@ class WorkerSubject:
             self.load_errors, self.functions = reply["errors"], reply["functions"]
 
     def close(self) -> None:
+        """Stop the worker: end of input lets an idle one exit (and be accounted); then kill
+        whatever is left of it."""
         if self.proc is None:
             return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.wait()
         for fd in (self.req_w, self.resp_r):
             try:
                 os.close(fd)
             except OSError:
                 pass
+        try:
+            self.proc.wait(timeout=0.2 if not (self.in_exercise or self.failure) else 0)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
         self.output.join(timeout=2)
         try:
             os.close(self.output.fd)

@@ -25,8 +25,12 @@ A pair's score weighs each fingerprint it shares by its rarity in the class,
 inverse document frequency does in text retrieval): code that two students alone share
 says more than code a fifth of the class wrote alike. The score of an exercise is the
 weight shared over the mean weight of the two sides; a pair's score sums both over the
-exercises. ``copydetect`` hashes with Python's ``hash``, which is salted per process, so
-the scores move by a point or two between runs (``PYTHONHASHSEED`` fixes them).
+exercises.
+
+Every k-gram is a fingerprint (a winnowing window of 1): an exercise's code is a few
+hundred characters, so there is nothing to save, and with a wider window the fingerprints
+kept would depend on Python's ``hash``, salted per process, and the scores would change
+from run to run.
 """
 from __future__ import annotations
 
@@ -172,7 +176,7 @@ def _highlight(code: str, slices) -> str:
     return marked
 
 
-def find_similar(paths, exercises, *, k: int = 20, window: int = 6, min_length: int = 60,
+def find_similar(paths, exercises, *, k: int = 20, window: int = 1, min_length: int = 60,
                  common: float = 0.25, include_reference: bool = True) -> Result:
     """Rank every pair of submissions by the code they share.
 
@@ -187,7 +191,8 @@ def find_similar(paths, exercises, *, k: int = 20, window: int = 6, min_length: 
         of the tokenized code, where every name is one character: shared runs shorter than
         this are never seen.
     window : int
-        Winnowing window: any shared run of ``k + window - 1`` characters is seen.
+        Winnowing window: any shared run of ``k + window - 1`` characters is seen (1: every
+        k-gram is kept, and the result does not depend on the process's hash salt).
     min_length : int
         Exercises whose reference body is shorter than this (in characters of the tokenized
         code) are skipped.
@@ -206,6 +211,8 @@ def find_similar(paths, exercises, *, k: int = 20, window: int = 6, min_length: 
             codes[str(p)] = exercise_code(p, exercises)
         except (SubmissionError, OSError) as exc:
             notes.append(f"{p}: not compared ({exc})")
+    attempted = {ex_id for c in codes.values() for ex_id in c}
+    exercises = {ex_id: ex for ex_id, ex in exercises.items() if ex_id in attempted}   # by some student
     if include_reference:
         codes[REFERENCE] = {ex_id: reference_code(ex) for ex_id, ex in exercises.items()}
     skipped: dict[str, str] = {}
@@ -242,7 +249,7 @@ def find_similar(paths, exercises, *, k: int = 20, window: int = 6, min_length: 
             pair.matches.append(Match(ex_id, w / ((mass[a] + mass[b]) / 2), prints[a], prints[b]))
     for pair in pairs.values():
         pair.compared = sum((m[pair.a] + m[pair.b]) / 2 for m in masses if pair.a in m and pair.b in m)
-        pair.matches.sort(key=lambda m: -m.similarity)
+        pair.matches.sort(key=lambda m: (-round(m.similarity, 9), m.exercise))
     ranked = sorted(pairs.values(), key=lambda p: (-p.score, -p.shared, order[p.a], order[p.b]))
     return Result(ranked, compared, skipped, notes)
 
@@ -292,8 +299,9 @@ def to_html(result: Result, top: int = 50) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Similar submissions</title><style>{_STYLE}</style></head>
 <body><h1>Similar submissions</h1>
-<p>Pairs ranked by the share of their exercise code that matches (winnowed fingerprints; names,
-whitespace and comments ignored; the stubs' signatures and docstrings, and code most of the class
+<p>Pairs ranked by the share of their exercises' code fingerprints that match, each fingerprint
+weighted by its rarity in the class (copydetect's k-gram fingerprints; names, whitespace and
+comments ignored; the stubs' signatures and docstrings, and code that much of the class
 shares, left out). Exercises compared: {", ".join(result.exercises) or "none"}.
 A high score is a reason to look, not a verdict.</p>
 {f"<p>Not compared:</p><ul>{skipped}</ul>" if skipped else ""}

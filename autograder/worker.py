@@ -44,6 +44,7 @@ import sys
 DEFERRED = frozenset({"matplotlib", "scipy", "torch", "sklearn", "pandas", "seaborn", "IPython",
                       "tqdm", "tensorflow", "jax", "sympy", "PIL", "ipywidgets", "plotly", "keras"})
 FACADES = ("solutions", "autograder")
+USED = "deferred-libraries-used"       # in the worker's own folder: what exercises imported for real
 
 
 def _forbid(what: str):
@@ -86,7 +87,9 @@ def main(request_fd: int, response_fd: int) -> None:
     dumps_line, loads_line = json.dumps, json.loads
     getpid, read, write, exit_now, fork, wait4 = os.getpid, os.read, os.write, os._exit, os.fork, os.wait4
     waitstatus_to_exitcode = os.waitstatus_to_exitcode
-    owner = [getpid()]                 # the process allowed to answer (the zygote, then a child)
+    zygote = getpid()
+    used = os.path.join(os.getcwd(), USED)
+    owner = [zygote]                   # the process allowed to answer (the zygote, then a child)
     functions: dict = {}               # graded name -> the submission's function
     objects: dict = {}
 
@@ -188,9 +191,47 @@ def main(request_fd: int, response_fd: int) -> None:
         """A heavy library imported at the top of a cell: imported for real on first use."""
 
         def __getattr__(self, attr):
-            if attr in ("__path__", "__file__", "__spec__", "__loader__", "__wrapped__"):
-                raise AttributeError(attr)
-            return getattr(finder.real(self.__name__), attr)
+            if attr.startswith("__") and attr.endswith("__"):
+                if attr in ("__path__", "__file__", "__spec__", "__loader__", "__wrapped__"):
+                    raise AttributeError(attr)
+                return getattr(finder.real(self.__name__), attr)
+            if self.__name__.partition(".")[0] in finder.live:
+                return getattr(finder.real(self.__name__), attr)
+            return Lazy(self.__name__, attr)         # ``from sklearn.datasets import load_digits``
+
+    class Lazy:
+        """A name imported from a deferred library: the library is imported when the name is used."""
+
+        __slots__ = ("_module", "_name")
+
+        def __init__(self, module: str, name: str):
+            object.__setattr__(self, "_module", module)
+            object.__setattr__(self, "_name", name)
+
+        def _real(self):
+            return getattr(finder.real(self._module), self._name)
+
+        def __call__(self, *args, **kwargs):
+            return self._real()(*args, **kwargs)
+
+        def __getattr__(self, attr):
+            return getattr(self._real(), attr)
+
+        @property
+        def __class__(self):
+            return type(self._real())
+
+        def __mro_entries__(self, bases):
+            return (self._real(),)
+
+        def __instancecheck__(self, obj):
+            return isinstance(obj, self._real())
+
+        def __subclasscheck__(self, cls):
+            return issubclass(cls, self._real())
+
+        def __repr__(self):
+            return repr(self._real())
 
     class Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         def __init__(self):
@@ -222,7 +263,27 @@ def main(request_fd: int, response_fd: int) -> None:
                 for key in [k for k in sys.modules if k == top or k.startswith(top + ".")]:
                     if isinstance(sys.modules[key], Deferred):
                         del sys.modules[key]
+                if getpid() != zygote:         # tell the loaded worker, which imports it before the next fork
+                    try:
+                        with open(used, "a") as f:
+                            f.write(fullname + "\n")
+                    except OSError:
+                        pass
             return importlib.import_module(fullname)
+
+        def preload(self) -> None:
+            """Import for real what an exercise used (a notebook's graded code needs it again)."""
+            try:
+                with open(used) as f:
+                    names = set(f.read().split())
+            except OSError:
+                return
+            for name in names:
+                if name.partition(".")[0] in DEFERRED:
+                    try:
+                        self.real(name)
+                    except BaseException:  # noqa: BLE001 - the exercise will see the error itself
+                        pass
 
     finder = Finder()
     sys.meta_path.insert(0, finder)
@@ -275,6 +336,7 @@ def main(request_fd: int, response_fd: int) -> None:
                       '(did the code patch Python, numpy or json?): ' + safe + '"}\n').encode())
 
     def begin(message: dict) -> None:
+        finder.preload()
         child = fork()
         if child == 0:
             owner[0] = getpid()

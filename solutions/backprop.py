@@ -16,18 +16,16 @@ Conventions: a batch is a matrix with one sample per **row**; a dense layer is
 evaluated at the *pre-activation* ``z``; the loss of a classifier is chapter 1's mean
 softmax cross-entropy (:func:`solutions.losses.softmax_cross_entropy`).
 
-==================================================  =========  ==================================================
-function                                            exercise   what
-==================================================  =========  ==================================================
-:func:`graph_adjoints`                              ex6_1      every adjoint of a small graph given as data
-:func:`numerical_gradient`, :func:`relative_error`  ex6_2      central differences; CS231n's relative error
-:func:`linear_forward`, :func:`linear_backward`     ex6_3      a dense layer forwards and backwards
-:func:`relu_backward`, :func:`sigmoid_backward`,    ex6_4      upstream gradient times the activation's
-:func:`tanh_backward`                                          derivative at ``z``
-:func:`mlp_init`, :func:`mlp_forward`,              ex6_5      He/Xavier initialisation, forward pass, loss
-:func:`mlp_loss_and_grads`                                     and the whole backward pass of an L-layer MLP
-:func:`sigmoid_net_grads`                           ex6_6      source article 001's model, differentiated right
-==================================================  =========  ==================================================
+======================================================================  ========  ==============================================
+function                                                                exercise  what
+======================================================================  ========  ==============================================
+:func:`graph_adjoints`                                                  ex6_1     every adjoint of a small graph given as data
+:func:`numerical_gradient`, :func:`relative_error`                      ex6_2     central differences; CS231n's relative error
+:func:`linear_forward`, :func:`linear_backward`                         ex6_3     a dense layer, forwards and backwards
+:func:`relu_backward`, :func:`sigmoid_backward`, :func:`tanh_backward`  ex6_4     upstream gradient times :math:`\varphi'(z)`
+:func:`mlp_init`, :func:`mlp_forward`, :func:`mlp_loss_and_grads`       ex6_5     initialisation, forward and backward of an MLP
+:func:`sigmoid_net_grads`                                               ex6_6     source article 001's model, differentiated
+======================================================================  ========  ==============================================
 
 Not exercises (used by the lesson): :func:`graph_forward`, :func:`relu`,
 :func:`sigmoid_net_loss`, :func:`train_mlp`, :func:`accuracy`.
@@ -46,7 +44,7 @@ __all__ = [
     "GRAPH_OPS", "graph_forward", "graph_adjoints",
     "numerical_gradient", "relative_error",
     "linear_forward", "linear_backward",
-    "relu", "relu_backward", "sigmoid_backward", "tanh_backward",
+    "relu", "relu_backward", "sigmoid_backward", "tanh_backward", "ACTIVATIONS",
     "mlp_init", "mlp_forward", "mlp_loss_and_grads",
     "sigmoid_net_loss", "sigmoid_net_grads",
     "TrainingHistory", "train_mlp", "accuracy",
@@ -335,13 +333,13 @@ def tanh_backward(dout, z):
     return np.asarray(dout, dtype=float) * (1.0 - t * t)
 
 
-def _activation(name):
-    """``(forward, backward)`` of the activation called ``name``."""
-    table = {"relu": (relu, relu_backward), "tanh": (np.tanh, tanh_backward),
-             "sigmoid": (sigmoid, sigmoid_backward)}
-    if name not in table:
-        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(table)}")
-    return table[name]
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+"""The activations an MLP of this chapter may use (``activation=...``)."""
+
+
+def _check_activation(name) -> None:
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; expected one of {ACTIVATIONS}")
 
 
 # --- a multi-layer perceptron (ex6_5) ---------------------------------------------------------
@@ -371,7 +369,7 @@ def mlp_init(layer_sizes, rng, *, activation="relu"):
     list of (W, b)
         ``W`` of shape ``(d_{l-1}, d_l)`` and ``b = zeros(d_l)`` for each layer.
     """
-    _activation(activation)
+    _check_activation(activation)
     params = []
     for d_in, d_out in zip(layer_sizes[:-1], layer_sizes[1:]):
         var = 2.0 / d_in if activation == "relu" else 2.0 / (d_in + d_out)
@@ -399,7 +397,8 @@ def mlp_forward(params, X, *, activation="relu"):
     cache : list of (ndarray, ndarray)
         ``(a^{l-1}, z^l)`` for each layer: what the backward pass needs.
     """
-    phi, _ = _activation(activation)
+    _check_activation(activation)
+    phi = {"relu": relu, "tanh": np.tanh, "sigmoid": sigmoid}[activation]
     a, cache = np.asarray(X, dtype=float), []
     for l, (W, b) in enumerate(params):
         z = linear_forward(a, W, b)
@@ -436,7 +435,8 @@ def mlp_loss_and_grads(params, X, labels, *, activation="relu", weight_decay=0.0
     grads : list of (dW, db)
         The same structure and shapes as ``params``.
     """
-    _, phi_backward = _activation(activation)
+    _check_activation(activation)
+    phi_backward = {"relu": relu_backward, "tanh": tanh_backward, "sigmoid": sigmoid_backward}[activation]
     logits, cache = mlp_forward(params, X, activation=activation)
     loss = softmax_cross_entropy(logits, labels)
     loss += 0.5 * weight_decay * sum(float(np.sum(W * W)) for W, _ in params)

@@ -97,8 +97,10 @@ def _chromium():
 
 @pytest.fixture(scope="module")
 def server(html):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(html))
-    handler.log_message = lambda *a, **k: None
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):          # no line per request in the test output
+            pass
+    handler = functools.partial(Quiet, directory=str(html))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -160,6 +162,27 @@ def test_page_fits_a_1280_px_window(server, browser, page):
         const typeset = window.MathJax && MathJax.startup ? MathJax.startup.promise : Promise.resolve();
         typeset.then(() => document.fonts.ready).then(() => done(true));""")
     assert browser.execute_script(OVERFLOW) == []
+
+
+@pytest.mark.browser
+def test_search_snippets_show_typeset_math(server, browser):
+    """The search page's snippets come from the pages' HTML, where formulas are TeX between
+    \\( and \\): the book's olf-search.js typesets them, so no raw TeX shows."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    browser.get(f"{server}/search.html?q=learning+rate")
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda d: "Search finished" in d.find_element(By.ID, "search-results").text)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results .context mjx-container"))
+
+    def raw_tex(d):
+        return [p.text for p in d.find_elements(By.CSS_SELECTOR, "#search-results .context") if "\\(" in p.text]
+    try:                                   # snippets arrive one by one: give the last ones time
+        wait.until(lambda d: not raw_tex(d))
+    except TimeoutException:
+        pass
+    assert raw_tex(browser) == []
 
 
 @pytest.mark.browser

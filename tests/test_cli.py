@@ -99,7 +99,10 @@ def test_glob_expands_to_many_submissions(solved):
 
 
 def test_bad_instructor_options_are_usage_errors(solved, tmp_path):
-    for args, message in ((["--visibility", "ex1_1=sometimes"], "--visibility takes"),
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,email\nalice,a@uni\n", encoding="utf-8")
+    for args, message in ((["--canvas", tmp_path / "c.csv", "--roster", roster], "a roster needs a 'submission' column"),
+                          (["--visibility", "ex1_1=sometimes"], "--visibility takes"),
                           (["--shard", "2/1", "--seed", "1"], "1 <= K <= N"),
                           (["--shard", "half"], "--shard takes K/N"),
                           (["--late-penalty", "10%"], "need --deadline"),

@@ -79,7 +79,8 @@ def test_loader_runs_only_definitions():
                        "x = np.ones(3)\nplt.plot(x)\nfor i in range(10**9): pass\n"
                        "@staticmethod\ndef f(a):\n    return a\nclass A:\n    pass\n", notes, defined)
     assert "import numpy" in code and "EPS = 1e-8" in code and "def f" in code and "class A" in code
-    assert "plt.plot" not in code and "range(10**9)" not in code and "np.ones" not in code
+    assert "plt.plot" not in code and "range(10**9)" not in code
+    assert "x = np.ones(3)" in code               # a cheap assignment (tests/test_loader.py has the rule)
     assert defined == {"f"} and notes == []
     # line numbers are kept so that tracebacks point into the student's cell
     assert code.splitlines()[8] == "def f(a):"

@@ -137,3 +137,19 @@ def test_a_class_cannot_be_an_exercise(scratch_registry):
 
     with pytest.raises(ValueError, match="a class cannot be an exercise"):
         Exercise("ex6_9", Value)
+
+
+def test_feedback_links_point_to_labels_of_the_lessons():
+    """Every ``anchor=`` of an exercise or a mistake is a MyST label ``(anchor)=`` in its lesson."""
+    import json
+    from autograder.registry import load_exercises
+    missing = []
+    for ex in load_exercises().values():
+        path = ROOT / "lessons" / f"{ex.chapter:02d}_{ex.module}.ipynb"
+        if not path.is_file():
+            continue                                   # test_chapter_files_exist reports it
+        text = "\n".join("".join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
+                       if c["cell_type"] == "markdown")
+        labels = set(re.findall(r"^\(([\w-]+)\)=\s*$", text, re.MULTILINE))
+        missing += [f"{ex.id}: {a}" for a in {ex.anchor, *(m.anchor for m in ex.mistakes)} - {None} - labels]
+    assert missing == [], f"anchors with no label in the lesson: {missing}"

@@ -57,7 +57,8 @@ def venv():
     shutil.rmtree(base, ignore_errors=True)
 
 
-def test_submission_runs_as_nobody_and_cannot_write_the_graders_files(venv, tmp_path):
+@pytest.mark.parametrize("isolation", ["bwrap", "process"])
+def test_submission_runs_as_nobody_and_cannot_write_the_graders_files(venv, tmp_path, isolation):
     protected = Path(tempfile.mkdtemp(prefix="olf-protected-"))      # root's, mode 755
     protected.chmod(0o755)
     target = protected / "owned.txt"
@@ -71,7 +72,7 @@ def mse_loss(y_pred, y):
         raise RuntimeError("the submission runs as root")
     try:
         open({str(target)!r}, "w").write("owned")
-    except PermissionError:
+    except OSError:              # PermissionError, or (bwrap) FileNotFoundError: not even in view
         pass
     return float(np.mean((np.asarray(y_pred, dtype=float) - y) ** 2))
 
@@ -86,10 +87,12 @@ def mse_loss_grad(y_pred, y):
             break
         parent.chmod(parent.stat().st_mode | 0o005)
     proc = subprocess.run([str(venv), "-m", "autograder", "grade", str(submission), "--exercise", "ex1_1",
-                           "--exercise", "ex1_2", "--format", "json", "--seed", "4", "--sandbox-user", "nobody"],
+                           "--exercise", "ex1_2", "--format", "json", "--seed", "4", "--sandbox-user", "nobody",
+                           "--isolation", isolation],
                           capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert proc.returncode == 0, proc.stderr
     results = json.loads(proc.stdout)
+    assert results["isolation"] == isolation
     assert results["score"] == results["max_score"] > 0, [t["output"] for t in results["tests"]]
     assert not target.exists()
     shutil.rmtree(protected, ignore_errors=True)

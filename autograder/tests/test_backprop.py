@@ -503,13 +503,16 @@ def mlp_init_lecun(layer_sizes, rng, *, activation="relu"):
                "scores: no activation on the output)", anchor="backprop-mlp")
 def mlp_forward_activated_output(params, X, *, activation="relu"):
     logits, cache = ref.mlp_forward(params, X, activation=activation)
-    return ref._activation(activation)[0](logits), cache
+    return PHI[activation](logits), cache
+
+
+PHI = {"relu": ref.relu, "tanh": np.tanh, "sigmoid": sigmoid}
 
 
 def _mlp_backward(params, X, labels, *, activation, weight_decay, loss_scale=1.0, decay_biases=False,
                   derivative_at_output=False, transpose=True, activation_derivative=True, decay_factor=1.0):
     """The reference backward pass with one thing done wrong (selected by the keywords)."""
-    phi, phi_backward = ref._activation(activation)
+    phi, phi_backward = PHI[activation], getattr(ref, f"{activation}_backward")
     logits, cache = ref.mlp_forward(params, X, activation=activation)
     loss = loss_scale * softmax_cross_entropy(logits, labels)
     loss += 0.5 * weight_decay * sum(float(np.sum(W * W)) + (float(np.sum(b * b)) if decay_biases else 0.0)

@@ -174,6 +174,16 @@ def momentum_update_first_only(params, grads, state, *, lr, beta=0.9, dampening=
     return params - lr * step, MomentumState(state.t + 1, v)
 
 
+@ex4_1.mistake("momentum_update",
+               "the velocity stored in the CS231n / Keras / scikit-learn convention v = beta v - lr g, "
+               "params + v: the iterates are the same, but the graded state is torch's buffer "
+               "v = beta v + g (params - lr v), and the stored v is -lr times torch's", anchor="momentum")
+def momentum_update_cs231n_velocity(params, grads, state, *, lr, beta=0.9, dampening=0.0):
+    grads = np.asarray(grads, dtype=float)
+    v = -lr * grads if state.t == 0 else beta * state.v - lr * (1.0 - dampening) * grads
+    return np.asarray(params, dtype=float) + v, MomentumState(state.t + 1, v)
+
+
 @ex4_1.mistake("momentum_init", "t = 1 in the initial state: t counts the steps taken (0 before the first "
                "update), and torch's first step v = g is taken when t = 0", anchor="momentum-dampening")
 def momentum_init_t_one(params):
