@@ -9,10 +9,10 @@ NBVAL  := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: book test lab lessons browser clean
 
-# The book and JupyterLab need .[book,lab]; the tests add .[test] (torch, scipy, nbval, selenium).
+# The book, JupyterLab and the instructor's tools need .[book,lab,instructor]; the tests add .[test] (torch, scipy, nbval, selenium).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[book,lab]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[book,lab,instructor]'
 	$(PY) -c "import matplotlib.pyplot"   # build matplotlib's font cache once, not inside a lesson
 	rm -f $(VENV)/.installed-book-* && touch $@
 

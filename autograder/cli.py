@@ -178,7 +178,7 @@ def cmd_similar(args) -> int:
     from .similarity import find_similar, to_html, to_text
     import importlib.util
     if importlib.util.find_spec("copydetect") is None:
-        return _error("`similar` needs the copydetect package: pip install copydetect")
+        return _error("`similar` needs the copydetect package: pip install -e '.[instructor]' (or pip install copydetect)")
     try:
         exercises = select(load_exercises(), args.exercise)
     except ValueError as exc:
@@ -200,7 +200,11 @@ def cmd_sync(args) -> int:
     paths = args.notebooks or sorted(glob.glob("lessons/*.ipynb"))
     exercises = load_exercises()
     for p in paths:
-        for change in sync_notebook(p, exercises):
+        try:
+            changes = sync_notebook(p, exercises)
+        except ValueError as exc:              # a new exercise with no heading to put its cells under
+            return _error(str(exc))
+        for change in changes:
             print(f"updated {change}")
     return 0
 

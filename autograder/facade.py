@@ -80,6 +80,14 @@ def describe(module: str, name: str) -> dict:
     return {"kind": "unavailable"} if isinstance(plain, Opaque) else {"kind": "value", "value": dumps(plain)}
 
 
+@lru_cache(maxsize=None)
+def _callable(module: str, name: str):
+    """The function (or NamedTuple type) ``module.name`` that the worker may call, else None."""
+    if describe(module, name)["kind"] not in ("function", "namedtuple"):
+        return None
+    return getattr(importlib.import_module(module), name)
+
+
 def functions_in(encoded: str) -> set:
     """``(module, name)`` of every function sent by name in a :func:`plain.dumps` text."""
     return set(FUNCTION_TAG.findall(encoded))
@@ -104,9 +112,9 @@ def call(module: str, name: str, args: str, *, refused: set, sent: set) -> dict:
         why = _refusal(mod, fn_name, refused, sent)
         if why:
             return {"status": "refused", "error": why}
-    if describe(module, name)["kind"] not in ("function", "namedtuple"):
+    fn = _callable(module, name)
+    if fn is None:
         return {"status": "error", "error": f"{module}.{name} is not available while grading"}
-    fn = getattr(importlib.import_module(module), name)
     try:
         positional, keywords = loads(args)
         with np.errstate(all="ignore"):

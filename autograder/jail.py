@@ -81,7 +81,10 @@ class Landlock:
         try:
             for paths, rights in ((self.read, _READ), (self.write, handled), (self.list_only, _LIST)):
                 for path in paths:
-                    fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+                    try:
+                        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+                    except OSError:           # gone since: nothing to allow
+                        continue
                     try:
                         allowed = rights & handled
                         if not os.path.isdir(path):

