@@ -13,7 +13,7 @@ from pathlib import Path
 from .framework import load_exercises, select
 from .files import write_atomic
 from .limits import MEMORY_MB, TIMEOUT
-from .sandbox import ISOLATIONS, IsolationError, Limits, resolve_isolation
+from .sandbox import ISOLATIONS, IsolationError, Limits, prestart, resolve_isolation
 
 
 def _expand(paths: list[str]) -> list[str]:
@@ -92,6 +92,8 @@ def _write_canvas(rows, args, roster) -> None:
 
 
 def cmd_grade(args) -> int:
+    if args.jobs <= 1:       # the first worker starts while the tests are imported
+        prestart(Limits(timeout=args.timeout, memory_mb=args.memory, user=args.sandbox_user, isolation=args.isolation))
     from .batch import Progress, grade_many, shard
     from .gradebook import rows_from_reports, write_csv
     from .html_report import to_html

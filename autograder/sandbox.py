@@ -32,6 +32,7 @@ started, and the next exercise gets a new one.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -300,8 +301,17 @@ def _reference_file() -> str | None:
     return spec.origin if spec and spec.origin else None
 
 
-@lru_cache(maxsize=None)
+_RESOLVING = threading.Lock()
+
+
 def resolve_isolation(requested: str = "auto", user: str | None = None) -> Isolation:
+    """The isolation that grades here (probed once per process; see :func:`_resolve_isolation`)."""
+    with _RESOLVING:
+        return _resolve_isolation(requested, user)
+
+
+@lru_cache(maxsize=None)
+def _resolve_isolation(requested: str = "auto", user: str | None = None) -> Isolation:
     """The isolation that grades here (probed once per process).
 
     Raises
@@ -471,7 +481,8 @@ class WorkerSubject:
                     paths.append(entry.path)
         return paths
 
-    def start(self) -> None:
+    def _spawn(self) -> None:
+        """Start the worker process: it imports numpy and waits for the submission."""
         self.tmp = tempfile.mkdtemp(prefix="olf-worker-")
         if self.uid != os.getuid():
             os.chown(self.tmp, self.uid, self.gid)
@@ -488,6 +499,16 @@ class WorkerSubject:
         self.output = _Output(out_r)
         self.output.start()
         self.buffer = b""
+
+    def start(self) -> None:
+        """Start a worker (or adopt the one :func:`prestart` made) and load the submission into it."""
+        spare = _take_spare(self.limits)
+        if spare is None:
+            self._spawn()
+        else:
+            for name in ("tmp", "req_w", "resp_r", "proc", "output", "buffer", "_landlock", "_seccomp"):
+                setattr(self, name, getattr(spare, name))
+            spare.proc = None
         self.budget = WALL_FACTOR * self.timeout
         self.refused, self.sent, self.in_exercise = set(self.graded), set(), False
         reply = self._request({"op": "load", "cells": self.cells, "graded": list(self.graded)},
@@ -687,3 +708,63 @@ class WorkerSubject:
         if reply is None:
             return {"status": "error", "error": self.failure}
         return reply
+
+
+# --- a worker started ahead of time ------------------------------------------------------------
+
+_SPARES: dict = {}           # Limits -> (the process that made it, its thread, [WorkerSubject or None])
+_SPARES_LOCK = threading.Lock()
+
+
+def prestart(limits: Limits = Limits()) -> None:
+    """Start a worker for the next submission in the background, now: its interpreter, numpy and
+    sandbox come up while the grader imports its tests (``grade`` does this for its first
+    submission). A worker made by another process (a forked batch job) is never adopted."""
+    made: list = [None]
+
+    def spawn() -> None:
+        try:
+            worker = WorkerSubject([], {}, limits)
+            worker._spawn()
+            made[0] = worker
+        except Exception:  # noqa: BLE001 - the grading itself will report what is wrong
+            pass
+    thread = threading.Thread(target=spawn, daemon=True)
+    with _SPARES_LOCK:
+        old = _SPARES.pop(limits, None)
+        _SPARES[limits] = (os.getpid(), thread, made)
+    thread.start()
+    if old is not None:
+        _discard(old)
+
+
+def _discard(entry) -> None:
+    pid, thread, made = entry
+    if pid == os.getpid():
+        thread.join(timeout=30)
+        if made[0] is not None:
+            made[0].close()
+
+
+def _take_spare(limits: Limits):
+    with _SPARES_LOCK:
+        entry = _SPARES.pop(limits, None)
+    if entry is None or entry[0] != os.getpid():
+        return None
+    entry[1].join(timeout=30)
+    worker = entry[2][0]
+    if worker is None or worker.proc is None or worker.proc.poll() is not None:
+        _discard(entry)
+        return None
+    return worker
+
+
+def _discard_all() -> None:
+    with _SPARES_LOCK:
+        entries = list(_SPARES.values())
+        _SPARES.clear()
+    for entry in entries:
+        _discard(entry)
+
+
+atexit.register(_discard_all)

@@ -244,13 +244,13 @@ def test_the_worker_never_imports_the_reference():
 def test_an_isolation_that_is_not_here_refuses_to_grade(monkeypatch):
     import autograder.sandbox as sandbox
     monkeypatch.setattr(sandbox, "bwrap_binary", lambda: None)
-    sandbox.resolve_isolation.cache_clear()
+    sandbox._resolve_isolation.cache_clear()
     try:
         with pytest.raises(IsolationError, match="no bwrap"):
             sandbox.resolve_isolation("bwrap")
         assert sandbox.resolve_isolation("auto").kind == "process"
     finally:
-        sandbox.resolve_isolation.cache_clear()
+        sandbox._resolve_isolation.cache_clear()
 
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if not r.startswith("/proc")])
