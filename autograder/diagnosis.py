@@ -40,6 +40,7 @@ def run_test(test: Test, subject, seed: int) -> Outcome:
         message = compare(got, expected, rtol=test.rtol, atol=test.atol)
         if message is None:
             return Outcome(ex.id, test.title, float(test.points), test.points, PASSED)
+        message = ex.explain(message, got, expected)
     else:
         message = got
     diagnosis = diagnose(test, seed, kind, got)

@@ -65,7 +65,9 @@ def describe(module: str, name: str) -> dict:
         if obj.__name__ == f"{module}.{name}":
             return {"kind": "module"}
         library = obj.__name__.partition(".")[0]
-        return {"kind": "missing"} if library in ("solutions", "autograder") else {"kind": "library", "name": obj.__name__}
+        if library in ("solutions", "autograder"):
+            return {"kind": "missing"}
+        return {"kind": "library", "name": obj.__name__}
     if isinstance(obj, type):
         if issubclass(obj, tuple) and hasattr(obj, "_fields"):
             fields = [str(f) for f in obj._fields]

@@ -13,14 +13,16 @@ The work is done in small modules, one job each:
 * :mod:`autograder.namespace` — how a scenario calls a subject (``ns.f(...)`` → :class:`Value`);
 * :mod:`autograder.compare` — :func:`compare`: what differs between two plain results;
 * :mod:`autograder.diagnosis` — :func:`run_test`: grade one test and name the known mistake;
-* :mod:`autograder.calling` — :func:`invoke`: the one place submitted code is called.
+* :mod:`autograder.calling` — :func:`invoke`: the one place submitted code is called;
+* :mod:`autograder.questions` — :class:`Question`: an answer written as a literal, read without running it.
 """
 from .compare import compare
 from .diagnosis import diagnose, run_exercise, run_test
 from .namespace import Failure, LocalSubject, Namespace, NotAttempted, StudentError, Value
+from .questions import Question
 from .registry import (EXERCISES, FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, Exercise, Mistake, Outcome,
                        Test, load_exercises, select)
 
 __all__ = ["EXERCISES", "FAILED", "NOT_ATTEMPTED", "PARTIAL", "PASSED", "Exercise", "Failure",
-           "LocalSubject", "Mistake", "Namespace", "NotAttempted", "Outcome", "StudentError", "Test",
+           "LocalSubject", "Mistake", "Namespace", "NotAttempted", "Outcome", "Question", "StudentError", "Test",
            "Value", "compare", "diagnose", "load_exercises", "run_exercise", "run_test", "select"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .diagnosis import run_exercise
 from .loader import SubmissionError, read_submission
+from .questions import Question, submission_sources
 from .registry import FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, Exercise, Outcome
 from .sandbox import Limits, WorkerSubject
 
@@ -70,8 +71,9 @@ def grade_submission(path: str | Path, exercises: dict[str, Exercise], *, seed: 
         return failed_report(path, exercises, seed, f"the submission could not be read: {exc}",
                              time.monotonic() - start)
     report.notes += sub.notes
-    graded = {name: ex.module for ex in exercises.values() for name in ex.functions}
-    if not sub.defined & set(graded):
+    graded = {name: ex.module for ex in exercises.values() if not isinstance(ex, Question)
+              for name in ex.functions}
+    if graded and not sub.defined & set(graded):
         report.notes.append("no exercise function is defined in the submission "
                             f"(looked for {', '.join(sorted(graded))})")
     with WorkerSubject(sub.cells, graded, limits) as worker:
@@ -80,7 +82,14 @@ def grade_submission(path: str | Path, exercises: dict[str, Exercise], *, seed: 
         if worker.load_failure:
             report.notes.append(f"loading the submission failed: {worker.load_failure}")
         report.notes += [f"{e} (its definitions may be missing)" for e in worker.load_errors]
+        try:
+            sources = submission_sources(path) if any(isinstance(ex, Question) for ex in exercises.values()) else []
+        except SubmissionError:                 # read once already: only a file changed meanwhile
+            sources = [code for _, _, code in sub.cells]
         for ex in exercises.values():
+            if isinstance(ex, Question):        # a literal answer, read here: no code of it runs
+                report.outcomes += run_exercise(ex, ex.subject_from(sources), seed)
+                continue
             worker.begin_exercise(ex.id)
             if worker.failure:
                 report.outcomes += _zero(ex, f"your code could not be loaded: {worker.failure}")

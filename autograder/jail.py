@@ -3,15 +3,16 @@ unprivileged jails, applied between fork and exec of the worker.
 
 * **Landlock** (Linux ≥ 5.13, unprivileged): the worker may read only the Python
   installation, its site-packages (entry by entry, leaving out the project's packages,
-  whose file names it may list but not read) and its own code, and write only its temporary folder; TCP is closed (ABI ≥ 4) and
-  signals and abstract sockets cannot leave it (ABI ≥ 6). The reference is then
-  unreadable even to the grader's own user.
+  whose file names it may list but not read) and its own code, and write only its
+  temporary folder; TCP is closed (ABI ≥ 4) and signals and abstract sockets cannot
+  leave it (ABI ≥ 6). The reference is then unreadable even to the grader's own user.
 * **seccomp** (through ``pyseccomp`` and libseccomp when both are there): no socket but
   ``AF_UNIX``, no ``ptrace``, no ``process_vm_readv``/``process_vm_writev``.
 * The grader makes itself non-dumpable, so a worker of the same user cannot open its
   ``/proc/<pid>/mem``, ``environ`` or ``cwd``.
 
-Each piece reports whether it is available here; :func:`describe` says what held.
+Each piece reports whether it is available here (:func:`landlock_abi`, :func:`seccomp_filter`);
+:func:`autograder.sandbox.resolve_isolation` says in words what held.
 """
 from __future__ import annotations
 

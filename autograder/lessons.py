@@ -10,6 +10,11 @@ from ``solutions/`` (never edited by hand):
 * a markdown cell tagged ``solution-ex5_3`` — the reference solution, folded, pulled
   from ``solutions/`` by ``literalinclude`` when the book is built.
 
+A question (:class:`autograder.questions.Question`) has the same three cells: the answer
+cell ``largest_stable_lr = None  # ex2_5: your answer, ...``, the check
+``check(largest_stable_lr=largest_stable_lr)``, and the folded derivation (the source of
+``largest_stable_lr_answer``).
+
 A new exercise needs only its heading: a markdown cell whose first line is
 ``### Exercise ex5_3: <title>`` (any heading level). :func:`sync_notebook` creates the
 missing cells right after it, in that order; the notebook must then be re-executed.
@@ -24,6 +29,8 @@ import re
 from pathlib import Path
 
 from .files import write_atomic
+from . import questions
+from .questions import Question
 from .registry import Exercise, load_exercises
 
 KINDS = ("", "check", "solution")        # stub, check, solution: the tag is f"{kind}-{id}" or the id
@@ -40,12 +47,17 @@ def _header_and_docstring(fn) -> str:
 
 
 def stub_source(ex: Exercise) -> str:
-    """The stub cell of an exercise: signature and docstring of each function, no body."""
+    """The stub cell of an exercise: signature and docstring of each function, no body
+    (a question's: ``<name> = None  # <id>: your answer, <what kind>``)."""
+    if isinstance(ex, Question):
+        return questions.stub_source(ex)
     parts = [f"{_header_and_docstring(fn)}\n    raise NotImplementedError(\"{ex.id}\")" for fn in ex.functions.values()]
     return "\n\n\n".join(parts)
 
 
 def check_source(ex: Exercise) -> str:
+    if isinstance(ex, Question):
+        return questions.check_source(ex)
     names = ", ".join(ex.functions)
     return f"{names} = check({names})"
 
@@ -54,6 +66,9 @@ def solution_source(ex: Exercise) -> str:
     path = f"../solutions/{ex.module}.py"
     includes = "\n".join(f"```{{literalinclude}} {path}\n:pyobject: {name}\n```" for name in ex.functions)
     names = ", ".join(ex.functions)          # no backticks: a fence's info string may not hold any
+    if isinstance(ex, Question):             # the derivation: the source of <name>_answer
+        return (f"````{{admonition}} Answer and derivation ({ex.id}: {ex.name})\n:class: dropdown\n"
+                f"{includes}\n````")
     return f"````{{admonition}} Reference solution ({ex.id}: {names})\n:class: dropdown\n{includes}\n````"
 
 
@@ -76,13 +91,15 @@ def _new_cell(kind: str, ex: Exercise) -> dict:
 
 
 def _heading(cells: list[dict], ex: Exercise) -> int:
-    """The index of the markdown cell that starts with the heading ``### Exercise <id>: ...``."""
-    pattern = re.compile(rf"#+ Exercise {re.escape(ex.id)}\b")
+    """The index of the markdown cell that starts with the heading ``### Exercise <id>: ...``
+    (a question's: ``### Question <id>: ...``)."""
+    pattern = re.compile(rf"#+ (Exercise|Question) {re.escape(ex.id)}\b")
     for i, cell in enumerate(cells):
         if cell["cell_type"] == "markdown" and pattern.match("".join(cell["source"]).lstrip()):
             return i
+    word = "Question" if isinstance(ex, Question) else "Exercise"
     raise ValueError(f"{ex.id} has no cells and no heading to put them under: add a markdown cell "
-                     f"starting with '### Exercise {ex.id}: <title>' where they belong")
+                     f"starting with '### {word} {ex.id}: <title>' where they belong")
 
 
 def _insert_missing(cells: list[dict], ex: Exercise) -> list[str]:
@@ -136,6 +153,8 @@ def solved_source(ex: Exercise) -> str:
     The module's other names (helpers, state types, imports) are imported from it, so
     the functions run as written; this exercise's own functions are defined in the cell.
     """
+    if isinstance(ex, Question):
+        return questions.solved_source(ex)
     import importlib
     module = importlib.import_module(f"solutions.{ex.module}")
     own = {name for other in load_exercises().values() if other.module == ex.module for name in other.functions}

@@ -172,7 +172,8 @@ class Scope:
                 return f"it uses `{n.id}`, the submission's own code (which could train a model)"
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in self.bound \
                     and n.id not in local and not hasattr(builtins, n.id):
-                return f"it uses `{n.id}`, which is not defined by the code that runs (or is changed by code that does not)"
+                return (f"it uses `{n.id}`, which is not defined by the code that runs "
+                        "(or is changed by code that does not)")
         return None
 
     def explain_skipped(self, notes: list[str], graded: set[str]) -> None:
@@ -243,6 +244,8 @@ def select_code(label: str, source: str, notes: list[str], defined: set[str],
     for node in kept:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             defined.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Lambda):
+            defined.update(_target_names(node))         # mse_loss = lambda y_pred, y: ...
     # Keep the original line numbers so that tracebacks point into the student's cell.
     return "\n".join(_with_lines(text, kept))
 

@@ -50,7 +50,9 @@ def _worker(request):
         yield None
         return
     from autograder.sandbox import WorkerSubject
-    graded = {name: ex.module for ex in load_exercises().values() for name in ex.functions}
+    from autograder.questions import Question
+    graded = {name: ex.module for ex in load_exercises().values() if not isinstance(ex, Question)
+              for name in ex.functions}
     with WorkerSubject(sub.cells, graded) as worker:
         worker.start()
         yield worker
@@ -61,5 +63,8 @@ def student(request, _worker):
     if _worker is None:
         pytest.skip(SKIP_REASON)
     test = request.function.graded_test
+    from autograder.questions import Question, submission_sources
+    if isinstance(test.exercise, Question):      # a literal answer, read here: no code of it runs
+        return test.exercise.subject_from(submission_sources(request.config.getoption("--submission")))
     _worker.begin_exercise(test.exercise.id)
     return _worker

@@ -10,8 +10,8 @@ probed once per process):
 
 ``bwrap``
     bubblewrap: its own mount, PID, network, IPC and UTS namespaces (``--unshare-all``;
-    as root, all but the user namespace, and the worker then becomes ``--sandbox-user``
-    for good before anything else runs); a read-only view of only ``/usr``, the Python
+    as root, all but the user namespace, and the worker then becomes ``--sandbox-user``,
+    or ``nobody``, for good before anything else runs); a read-only view of only ``/usr``, the Python
     installation, each site-packages folder (with the project's packages masked) and the
     worker's code; a private ``/tmp``; no capabilities; dies with the grader. Its
     arguments come through a pipe (``--args``), so not even ``/proc/1/cmdline`` names a
@@ -20,7 +20,11 @@ probed once per process):
     where namespaces are refused (a stock Docker seccomp profile): Landlock (only Python
     and its packages readable, TCP closed), seccomp (no network sockets, no ptrace) and a
     non-dumpable grader (:mod:`autograder.jail`), the ``--sandbox-user`` when grading as
-    root; the report says when none of these can keep the reference unreadable.
+    root (without one, the worker stays root, inside Landlock); the report says when none
+    of these can keep the reference unreadable.
+
+A worker can be started ahead of time (:func:`prestart`: ``grade`` starts the first one
+while it imports the graded tests).
 
 Both add resource limits (memory, file size, processes), a capped output and a fresh
 temporary directory. Each exercise runs in a fresh child of the loaded worker with a
@@ -52,7 +56,7 @@ from . import facade, jail
 from .limits import MEMORY_MB, TIMEOUT
 
 OUTPUT_CAP = 20_000          # bytes of the submission's printed output that are kept
-WALL_FACTOR = 3              # wall-clock budget of an exercise, in units of its CPU budget
+WALL_FACTOR = 10             # wall-clock budget of an exercise (for code that waits), in units of its CPU budget
 MAX_MESSAGE = 256 * 2**20    # the largest line a worker may send
 ISOLATIONS = ("auto", "bwrap", "process")
 WORKER_FILES = ("worker.py", "calling.py", "plain.py")
@@ -287,6 +291,18 @@ def _user_ids(user: str | None) -> tuple[int, int] | None:
     return entry.pw_uid, entry.pw_gid
 
 
+def _nobody() -> tuple[int, int] | None:
+    """``nobody``'s ids when the grader runs as root (bubblewrap's worker then becomes nobody), else None."""
+    if os.geteuid() != 0:
+        return None
+    import pwd
+    try:
+        entry = pwd.getpwnam("nobody")
+        return entry.pw_uid, entry.pw_gid
+    except KeyError:
+        return 65534, 65534
+
+
 def _readable_by(path: str, ids: tuple[int, int]) -> bool:
     try:
         return subprocess.run(["test", "-r", path], user=ids[0], group=ids[1], extra_groups=[],
@@ -324,8 +340,11 @@ def _resolve_isolation(requested: str = "auto", user: str | None = None) -> Isol
     ids = _user_ids(user)
     who = f"user {user}" if user else "the grader's user"
     if requested in ("auto", "bwrap"):
-        problem = _bwrap_problem(ids)
+        inside = ids or _nobody()
+        problem = _bwrap_problem(inside)
         if problem is None:
+            if ids is None and inside is not None:
+                who = "user nobody (the grader runs as root)"
             return Isolation("bwrap", "bwrap: own mount, PID, network, IPC and UTS namespaces; a read-only view "
                              "of Python and its packages only (no project files); private /tmp; no capabilities; "
                              f"{who}; resource limits")
@@ -456,8 +475,9 @@ class WorkerSubject:
         if self.isolation.kind == "bwrap":
             options, inside = bwrap_arguments(site_dirs(), worker_code(), os.geteuid() == 0)
             env.update(HOME="/tmp", MPLCONFIGDIR="/tmp/.matplotlib")
-            if self.limits.user is not None:
-                env.update(OLF_UID=str(self.uid), OLF_GID=str(self.gid))
+            ids = (self.uid, self.gid) if self.limits.user is not None else _nobody()
+            if ids is not None:               # grading as root: the worker is never root, even inside
+                env.update(OLF_UID=str(ids[0]), OLF_GID=str(ids[1]))
             cmd, args_fd = _bwrap_command(options, [*python, _boot("/olf/code", inside, req_r, resp_w)])
             return cmd, env, (req_r, resp_w, args_fd)
         mpl = _matplotlib_cache(self.uid, self.gid)

@@ -15,6 +15,8 @@ Conventions of the course (the same as ``torch.optim``, whose defaults are used)
 Exercises: ``ex5_1`` :func:`adagrad_init` + :func:`adagrad_update`, ``ex5_2``
 :func:`rmsprop_init` + :func:`rmsprop_update`, ``ex5_3`` :func:`adam_init` +
 :func:`adam_update`, ``ex5_4`` :func:`adamw_init` + :func:`adamw_update`.
+Questions (a value to derive, see ``autograder/questions.py``): ``ex5_5``
+:func:`rmsprop_step_answer`, ``ex5_6`` :func:`adam_first_step_no_correction_answer`.
 The other functions are helpers used by the lesson: the source articles' "adaptive
 learning rate" rule of seed 000, :math:`\eta \leftarrow \eta / (1 + \alpha\lVert g\rVert^2)`,
 in its compounding form (:func:`shrinking_lr_update`) and in its display-formula form
@@ -32,6 +34,8 @@ __all__ = [
     "adagrad_init", "adagrad_update", "rmsprop_init", "rmsprop_update",
     "adam_init", "adam_update", "adamw_init", "adamw_update",
     "ShrinkingLRState", "shrinking_lr_init", "shrinking_lr_update", "gradnorm_lr_update",
+    "ADAM_FIRST_STEP_SETTING", "RMSPROP_STEP_SETTING", "adam_first_step_no_correction_answer",
+    "rmsprop_step_answer",
 ]
 
 
@@ -443,3 +447,45 @@ def gradnorm_lr_update(params, grads, state, *, alpha):
     """
     g = _as_float(grads)
     return _as_float(params) - g / (1.0 + alpha * float(np.sum(g * g))), state
+
+
+# --- questions (answers written as literals; see autograder/questions.py) ---------------------
+
+#: The setting of question ``ex5_6``: Adam's hyperparameters and the first gradient.
+ADAM_FIRST_STEP_SETTING = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "grad": 0.5}
+#: The setting of question ``ex5_5``: RMSprop's learning rate and decay, the constant gradient, the step.
+RMSPROP_STEP_SETTING = {"lr": 0.1, "rho": 0.99, "grad": 2.0, "step": 100}
+
+
+def adam_first_step_no_correction_answer() -> float:
+    r"""``ex5_6``: the length of Adam's first step *without* bias correction.
+
+    From :math:`m_0 = v_0 = 0`, the first gradient :math:`g` gives
+    :math:`m_1 = (1-\beta_1) g` and :math:`v_1 = (1-\beta_2) g^2`. Without the corrections,
+    the step is :math:`\eta\, m_1/(\sqrt{v_1} + \epsilon) \approx \eta (1-\beta_1)/\sqrt{1-\beta_2}
+    = 10^{-3} \cdot 0.1/0.0316 = 0.00316`, whatever :math:`g`: :math:`3.16` times the
+    corrected step :math:`\eta`.
+    """
+    s = ADAM_FIRST_STEP_SETTING
+    m = (1 - s["beta1"]) * s["grad"]
+    v = (1 - s["beta2"]) * s["grad"] ** 2
+    return s["lr"] * abs(m) / (np.sqrt(v) + s["eps"])
+
+
+def rmsprop_step_answer() -> float:
+    r"""``ex5_5``: the length of RMSprop's 100th step when every gradient is the same.
+
+    From :math:`s_0 = 0`, :math:`t` equal gradients :math:`g` give
+    :math:`s_t = (1 - \rho^t)\, g^2`: the average has not reached :math:`g^2` yet, and RMSprop
+    has no bias correction. Step :math:`t` has length
+    :math:`\eta\lvert g\rvert/(\sqrt{s_t} + \epsilon) \approx \eta/\sqrt{1 - \rho^t}
+    = 0.1/\sqrt{1 - 0.99^{100}} = 0.126`, whatever :math:`g`: larger than :math:`\eta`.
+    Computed here by running :func:`rmsprop_update`.
+    """
+    s = RMSPROP_STEP_SETTING
+    params, g = np.zeros(1), np.full(1, s["grad"])
+    state = rmsprop_init(params)
+    for _ in range(s["step"]):
+        previous = params
+        params, state = rmsprop_update(params, g, state, lr=s["lr"], rho=s["rho"])
+    return float(np.abs(params - previous)[0])

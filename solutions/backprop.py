@@ -25,6 +25,7 @@ function                                                                exercise
 :func:`relu_backward`, :func:`sigmoid_backward`, :func:`tanh_backward`  ex6_4     upstream gradient times :math:`\varphi'(z)`
 :func:`mlp_init`, :func:`mlp_forward`, :func:`mlp_loss_and_grads`       ex6_5     initialisation, forward and backward of an MLP
 :func:`sigmoid_net_grads`                                               ex6_6     source article 001's model, differentiated
+:func:`mlp_parameter_count_answer`                                      ex6_7     question: the parameters of a 64–64–10 MLP
 ======================================================================  ========  ==============================================
 
 Not exercises (used by the lesson): :func:`graph_forward`, :func:`relu`,
@@ -48,6 +49,7 @@ __all__ = [
     "mlp_init", "mlp_forward", "mlp_loss_and_grads",
     "sigmoid_net_loss", "sigmoid_net_grads",
     "TrainingHistory", "train_mlp", "accuracy",
+    "PARAMETER_COUNT_LAYERS", "mlp_parameter_count_answer",
 ]
 
 
@@ -557,3 +559,20 @@ def train_mlp(params, X, labels, *, epochs, batch_size, lr, rng, activation="rel
         if X_test is not None:
             test_acc.append(accuracy(params, X_test, labels_test, activation=activation))
     return params, TrainingHistory(np.array(losses), np.array(train_acc), np.array(test_acc))
+
+
+# --- questions (answers written as literals; see autograder/questions.py) ---------------------
+
+#: The layer sizes of question ``ex6_7``: the digits network, 64 pixels, 64 hidden units, 10 classes.
+PARAMETER_COUNT_LAYERS = (64, 64, 10)
+
+
+def mlp_parameter_count_answer() -> int:
+    r"""``ex6_7``: the number of trainable parameters of the MLP with layer sizes 64–64–10.
+
+    Layer :math:`l` has a :math:`d_{l-1}\times d_l` weight matrix and :math:`d_l` biases:
+    :math:`(64\cdot64 + 64) + (64\cdot10 + 10) = 4160 + 650 = 4810`. Counted here from
+    :func:`mlp_init`.
+    """
+    params = mlp_init(PARAMETER_COUNT_LAYERS, np.random.default_rng(0))
+    return int(sum(W.size + b.size for W, b in params))

@@ -13,6 +13,8 @@ Conventions of the course:
 
 Exercises: ``ex2_1`` :func:`gd_init` + :func:`gd_update`, ``ex2_2`` :func:`linreg_loss`,
 ``ex2_3`` :func:`linreg_grad`, ``ex2_4`` :func:`backtracking_line_search`.
+Questions (a value to derive, see ``autograder/questions.py``): ``ex2_5``
+:func:`largest_stable_lr_answer`, ``ex2_6`` :func:`largest_stable_lr_half_mse_answer`.
 The other functions are helpers used by the lesson.
 """
 from typing import Callable
@@ -22,6 +24,7 @@ import numpy as np
 __all__ = [
     "gd_init", "gd_update", "linreg_loss", "linreg_grad", "backtracking_line_search",
     "least_squares", "linreg_smoothness", "gd_contraction", "optimal_lr",
+    "STABILITY_HESSIAN", "largest_stable_lr_answer", "largest_stable_lr_half_mse_answer",
 ]
 
 
@@ -252,3 +255,40 @@ def optimal_lr(mu: float, L: float) -> float:
     Its factor is :math:`(L-\mu)/(L+\mu) = (\kappa-1)/(\kappa+1)` with :math:`\kappa = L/\mu`.
     """
     return 2.0 / (L + mu)
+
+
+# --- questions (answers written as literals; see autograder/questions.py) ---------------------
+
+#: The Hessian of the quadratic of question ``ex2_5``, :math:`f(\theta) = \tfrac12\theta^\top H\theta`.
+STABILITY_HESSIAN = np.array([[5.0, 2.0], [2.0, 2.0]])
+
+
+def largest_stable_lr_answer() -> float:
+    r"""``ex2_5``: the largest stable learning rate of gradient descent on :math:`\tfrac12\theta^\top H\theta`.
+
+    With :math:`H` = ``STABILITY_HESSIAN`` :math:`= \begin{pmatrix}5&2\\2&2\end{pmatrix}`, one step
+    multiplies the error's component along the eigenvector :math:`u_i` by :math:`1-\eta\lambda_i`.
+    All components shrink iff :math:`\lvert1-\eta\lambda_i\rvert<1` for every :math:`i`, that is
+    :math:`\eta < 2/L` with :math:`L=\lambda_{\max}(H)`. The eigenvalues solve
+    :math:`\lambda^2 - 7\lambda + 6 = 0` (trace 7, determinant 6): :math:`\lambda = 1, 6`, so
+    the answer is :math:`2/6 = 0.333`.
+    """
+    L = np.linalg.eigvalsh(STABILITY_HESSIAN).max()
+    return float(2.0 / L)
+
+
+def largest_stable_lr_half_mse_answer() -> float:
+    r"""``ex2_6``: the largest stable learning rate for source article 001's half-MSE.
+
+    The data are :func:`solutions.common.seed_data_001` (:math:`x = 1, \dots, 5`) with the
+    column of ones. The MSE's Hessian is :math:`\tfrac2n X^\top X`, with largest eigenvalue
+    :math:`L` (:func:`linreg_smoothness`); the half-MSE :math:`\tilde J = J/2` has half of it,
+    :math:`\tilde L = L/2`, so gradient descent on :math:`\tilde J` is stable for
+    :math:`\alpha < 2/\tilde L = 4/L`. Here :math:`\tfrac2n X^\top X =
+    \begin{pmatrix}2&6\\6&22\end{pmatrix}`, :math:`L = 12 + \sqrt{136} = 23.66`, and the
+    answer is :math:`4/L = 0.169`.
+    """
+    from .common import design_matrix, seed_data_001
+    x, _ = seed_data_001()
+    _, L = linreg_smoothness(design_matrix(x))
+    return 4.0 / L

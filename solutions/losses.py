@@ -18,6 +18,7 @@ function                                            exercise   formula
 :func:`softmax_cross_entropy_grad`                  ex1_7      :math:`\frac1n(\operatorname{softmax}(z)-Y)`
 :func:`binary_cross_entropy_with_logits`            ex1_8      :math:`\frac1n\sum\max(z,0)-zy+\log(1+e^{-|z|})`
 :func:`binary_cross_entropy_with_logits_grad`       ex1_9      :math:`\frac1n(\sigma(z)-y)`
+:func:`huber_gradient_ratio_answer`                 ex1_10     question: an outlier's pull under Huber
 ==================================================  =========  ============================================
 
 Not exercises: :func:`mae_loss`, :func:`sigmoid`, :func:`log_softmax`,
@@ -36,6 +37,7 @@ __all__ = [
     "sigmoid", "softmax", "log_softmax", "softmax_cross_entropy", "softmax_cross_entropy_grad",
     "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_grad",
     "l2_penalty", "l2_penalty_grad",
+    "HUBER_RATIO_SETTING", "huber_gradient_ratio_answer",
 ]
 
 
@@ -458,3 +460,23 @@ def l2_penalty_grad(params, weight_decay) -> np.ndarray:
     ndarray, same shape as ``params``
     """
     return weight_decay * np.asarray(params, dtype=float)
+
+
+# --- questions (answers written as literals; see autograder/questions.py) ---------------------
+
+#: The setting of question ``ex1_10``: two residuals and the Huber threshold.
+HUBER_RATIO_SETTING = {"residuals": (10.0, 0.5), "delta": 1.0}
+
+
+def huber_gradient_ratio_answer() -> float:
+    r"""``ex1_10``: how many times the Huber gradient of a residual of 10 exceeds that of 0.5 (:math:`\delta = 1`).
+
+    The gradient is :math:`\tfrac1n\operatorname{clip}(r, -\delta, \delta)`: :math:`\delta = 1`
+    for :math:`r = 10` (linear piece) and :math:`0.5` for :math:`r = 0.5` (quadratic piece), so
+    the ratio is :math:`1/0.5 = 2` (the squared error's would be 20). Computed with
+    :func:`huber_loss_grad`.
+    """
+    s = HUBER_RATIO_SETTING
+    r = np.array(s["residuals"])
+    g = huber_loss_grad(r, np.zeros_like(r), delta=s["delta"])
+    return float(g[0] / g[1])

@@ -20,6 +20,8 @@ Exercises: ``ex4_1`` :func:`momentum_init` + :func:`momentum_update`, ``ex4_2``
 :func:`nesterov_init` + :func:`nesterov_update`. The other functions are helpers of the
 lesson: the EMA form, the optimal heavy-ball hyperparameters on a quadratic and the
 linear convergence rate of both methods on a quadratic.
+Questions (a value to derive, see ``autograder/questions.py``): ``ex4_3``
+:func:`heavy_ball_terminal_step_answer`, ``ex4_4`` :func:`heavy_ball_rate_answer`.
 """
 from typing import NamedTuple
 
@@ -28,6 +30,8 @@ import numpy as np
 __all__ = [
     "MomentumState", "momentum_init", "momentum_update", "nesterov_init", "nesterov_update",
     "ema_momentum_update", "heavy_ball_optimal", "nesterov_parameters", "momentum_rate",
+    "RATE_QUESTION_CURVATURES", "TERMINAL_STEP_SETTING", "heavy_ball_rate_answer",
+    "heavy_ball_terminal_step_answer",
 ]
 
 
@@ -286,3 +290,35 @@ def momentum_rate(lr: float, beta: float, eigenvalues, *, nesterov: bool = False
         c, d = 1.0 + beta - lr * lam, np.full_like(lam, beta)
     root = np.sqrt((c * c - 4.0 * d).astype(complex))
     return float(np.max(np.maximum(np.abs((c + root) / 2), np.abs((c - root) / 2))))
+
+
+# --- questions (answers written as literals; see autograder/questions.py) ---------------------
+
+#: The curvatures :math:`(\mu, L)` of the quadratic of question ``ex4_4``: :math:`\kappa = 400`.
+RATE_QUESTION_CURVATURES = (1.0, 400.0)
+#: The setting of question ``ex4_3``: learning rate, momentum and the constant gradient.
+TERMINAL_STEP_SETTING = {"lr": 0.01, "beta": 0.9, "grad": 1.0}
+
+
+def heavy_ball_rate_answer() -> float:
+    r"""``ex4_4``: the rate of heavy ball at its optimal :math:`(\eta, \beta)` for :math:`\kappa = 400`.
+
+    With :math:`(\eta, \beta)` from :func:`heavy_ball_optimal`, every eigenvalue of
+    :math:`[\mu, L]` gives complex roots of modulus :math:`\sqrt\beta`, so
+    :math:`\rho = \sqrt\beta = (\sqrt\kappa - 1)/(\sqrt\kappa + 1) = 19/21 = 0.905`
+    (:func:`momentum_rate` computes it from the roots).
+    """
+    mu, L = RATE_QUESTION_CURVATURES
+    lr, beta = heavy_ball_optimal(mu, L)
+    return momentum_rate(lr, beta, [mu, L])
+
+
+def heavy_ball_terminal_step_answer() -> float:
+    r"""``ex4_3``: the length of heavy ball's steps, in the long run, on a constant gradient.
+
+    With :math:`g_t = g` for every :math:`t`, :math:`v_t = \beta v_{t-1} + g` tends to the
+    fixed point :math:`v = g/(1-\beta)`, so each step tends to
+    :math:`\eta g/(1-\beta) = 0.01 \cdot 1/0.1 = 0.1`: ten times the plain gradient step.
+    """
+    s = TERMINAL_STEP_SETTING
+    return s["lr"] * s["grad"] / (1.0 - s["beta"])

@@ -24,7 +24,8 @@ Exercises: ``ex7_1`` :func:`newton_step`, ``ex7_2`` :func:`newton_decrement`, ``
 :func:`logistic_loss` + :func:`logistic_grad` + :func:`logistic_hess`, ``ex7_4``
 :func:`damped_newton`, ``ex7_5`` :func:`modified_hessian`, ``ex7_6``
 :func:`bfgs_update`. The other functions are helpers of the lesson: test functions with
-their Hessians, a BFGS driver and the breast-cancer data set.
+their Hessians, a BFGS driver and the breast-cancer data set. Question (a value to
+derive, see ``autograder/questions.py``): ``ex7_7`` :func:`newton_quartic_ratio_answer`.
 """
 from typing import Callable, NamedTuple
 
@@ -39,6 +40,7 @@ __all__ = [
     "NewtonTrajectory", "newton_step", "newton_decrement", "logistic_loss", "logistic_grad",
     "logistic_hess", "damped_newton", "modified_hessian", "bfgs_update", "bfgs",
     "rosenbrock_hess", "four_wells", "four_wells_grad", "four_wells_hess", "breast_cancer",
+    "newton_quartic_ratio_answer",
 ]
 
 
@@ -455,3 +457,17 @@ def breast_cancer() -> tuple[np.ndarray, np.ndarray]:
     data = load_breast_cancer()
     x = (data.data - data.data.mean(axis=0)) / data.data.std(axis=0)
     return design_matrix(x), data.target.astype(float)
+
+
+# --- questions (answers written as literals; see autograder/questions.py) ---------------------
+
+def newton_quartic_ratio_answer() -> float:
+    r"""``ex7_7``: the ratio :math:`\theta_{k+1}/\theta_k` of Newton's method on :math:`J(\theta) = \theta^4`.
+
+    :math:`J' = 4\theta^3` and :math:`J'' = 12\theta^2`, so the step is
+    :math:`\theta - 4\theta^3/(12\theta^2) = \tfrac23\theta` from every :math:`\theta \ne 0`:
+    the error shrinks by :math:`2/3` per step, linear convergence, because the Hessian
+    vanishes at the minimiser. Computed with :func:`newton_step` from :math:`\theta = 1`.
+    """
+    theta = np.array([1.0])
+    return float(newton_step(theta, 4 * theta ** 3, np.array([[12 * theta[0] ** 2]]))[0] / theta[0])

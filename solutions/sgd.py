@@ -16,16 +16,18 @@ Conventions of the course (as in chapter 2): linear regression with the design m
 :func:`solutions.gradient_descent.linreg_grad` is :math:`\frac2n X^\top(X\theta - y)`
 — on a batch, ``n`` is the batch size.
 
-==============================  =========  =====================================================
-function                        exercise   what
-==============================  =========  =====================================================
-:func:`minibatch_indices`       ex3_1      one shuffled epoch cut into batches
-:func:`sgd_epoch`               ex3_2      one epoch of mini-batch SGD on linear regression
-:func:`clip_by_global_norm`     ex3_3      :math:`g \cdot \min(1, c/\lVert g\rVert)`
-:func:`step_decay`              ex3_4      :math:`\eta_0\, \gamma^{\lfloor t/s\rfloor}`
-:func:`inverse_time_decay`      ex3_5      :math:`\eta_0 / (1 + k t)`
-:func:`cosine_with_warmup`      ex3_6      linear warm-up, then half a cosine down to ``lr_min``
-==============================  =========  =====================================================
+=====================================  =========  =====================================================
+function                               exercise   what
+=====================================  =========  =====================================================
+:func:`minibatch_indices`              ex3_1      one shuffled epoch cut into batches
+:func:`sgd_epoch`                      ex3_2      one epoch of mini-batch SGD on linear regression
+:func:`clip_by_global_norm`            ex3_3      :math:`g \cdot \min(1, c/\lVert g\rVert)`
+:func:`step_decay`                     ex3_4      :math:`\eta_0\, \gamma^{\lfloor t/s\rfloor}`
+:func:`inverse_time_decay`             ex3_5      :math:`\eta_0 / (1 + k t)`
+:func:`cosine_with_warmup`             ex3_6      linear warm-up, then half a cosine down to ``lr_min``
+:func:`minibatch_noise_ratio_answer`   ex3_7      question: the noise of a batch of 25 out of 100
+:func:`robbins_monro_schedule_answer`  ex3_8      question: which schedule meets Robbins–Monro
+=====================================  =========  =====================================================
 
 Not exercises (used by the lesson): :func:`per_sample_grads` and
 :func:`minibatch_grad_variance`, the exact variance of the mini-batch gradient.
@@ -40,6 +42,8 @@ __all__ = [
     "minibatch_indices", "sgd_epoch", "clip_by_global_norm",
     "step_decay", "inverse_time_decay", "cosine_with_warmup",
     "per_sample_grads", "minibatch_grad_variance",
+    "NOISE_RATIO_SETTING", "minibatch_noise_ratio_answer",
+    "robbins_monro_schedule_answer",
 ]
 
 
@@ -343,3 +347,54 @@ def minibatch_grad_variance(params: np.ndarray, X: np.ndarray, y: np.ndarray, ba
         raise ValueError(f"need 1 <= batch_size <= n = {n}, got {batch_size}")
     sigma2 = float(np.mean(np.sum((G - G.mean(axis=0)) ** 2, axis=1)))
     return sigma2 / batch_size * ((n - batch_size) / (n - 1) if n > 1 else 0.0)
+
+
+# --- questions (answers written as literals; see autograder/questions.py) ---------------------
+
+#: The setting of question ``ex3_7``: ``n`` samples, batches of ``batch_size`` distinct samples.
+NOISE_RATIO_SETTING = {"n": 100, "batch_size": 25}
+
+#: The candidate schedules of question ``ex3_8``: letter -> (formula, vectorised :math:`\eta_t`).
+ROBBINS_MONRO_CHOICES = {
+    "a": ("step decay 0.1 · 0.5^⌊t/100⌋", lambda t: 0.1 * 0.5 ** (t // 100)),
+    "b": ("0.1 / (1 + 0.01 t)", lambda t: 0.1 / (1 + 0.01 * t)),
+    "c": ("exponential decay 0.1 · 0.999^t", lambda t: 0.1 * 0.999 ** t),
+    "d": ("0.1 / (1 + 0.01 t)²", lambda t: 0.1 / (1 + 0.01 * t) ** 2),
+}
+
+
+def minibatch_noise_ratio_answer() -> float:
+    r"""``ex3_7``: how much smaller the mini-batch gradient's typical error is with ``batch_size`` 25.
+
+    The typical error is :math:`\sqrt{\mathbb E\lVert g_B - \nabla J\rVert^2}`. For a batch of
+    :math:`B` distinct samples out of :math:`n` (:func:`minibatch_grad_variance`), its ratio
+    to the single-sample one is
+    :math:`\sqrt{\tfrac1B\cdot\tfrac{n-B}{n-1}} = \sqrt{\tfrac{75}{25 \cdot 99}} = 0.174`, whatever
+    the data: less than the :math:`1/\sqrt B = 0.2` of independent samples. Computed here on
+    random data.
+    """
+    s = NOISE_RATIO_SETTING
+    rng = np.random.default_rng(0)
+    X = np.column_stack([np.ones(s["n"]), rng.normal(size=s["n"])])
+    y = rng.normal(size=s["n"])
+    theta = np.zeros(2)
+    return float(np.sqrt(minibatch_grad_variance(theta, X, y, s["batch_size"])
+                         / minibatch_grad_variance(theta, X, y, 1)))
+
+
+def robbins_monro_schedule_answer() -> str:
+    r"""``ex3_8``: the one schedule of ``ROBBINS_MONRO_CHOICES`` that meets Robbins–Monro.
+
+    :math:`\sum_t\eta_t = \infty` and :math:`\sum_t\eta_t^2 < \infty`: only
+    :math:`0.1/(1 + 0.01t)` (b), whose sum grows like :math:`10\ln t` while the sum of its squares
+    stays below 1.1. Step decay (a) and exponential decay (c) are geometric, with finite
+    sums 20 and 100; (d) falls like :math:`1/t^2`, whose sum is finite too. Checked here
+    from the partial sums: a divergent sum still grows between :math:`10^5` and :math:`10^6` terms.
+    """
+    t = np.arange(10 ** 6, dtype=float)
+
+    def grows(terms):
+        return terms.sum() > 1.1 * terms[: 10 ** 5].sum()
+    meets = [k for k, (_, eta) in ROBBINS_MONRO_CHOICES.items() if grows(eta(t)) and not grows(eta(t) ** 2)]
+    assert len(meets) == 1, meets
+    return meets[0]

@@ -9,8 +9,14 @@ tests/test_meta.py) on many seeds and must get full marks every time: a graded t
 scenario is chaotic (a trajectory that amplifies a one-ulp difference beyond its tolerance)
 or whose tolerance is tighter than rounding fails here, not in a student's grade.
 
-``OLF_EQUIVALENCE_SEEDS`` sets the number of seeds (default 50, about a minute and a half on
-one core; issue 13's report used 300). A scenario that draws nothing from its ``rng`` is the
+A *question* (an answer written as a literal, :class:`autograder.questions.Question`) needs
+no variant file: the answers a student may write for it are generated (the value rounded to
+the graded number of significant digits and to more, the exact value; a choice in capitals
+with spaces; a whole number written as a float) and each must get full marks through the
+grader's own reading of the literal.
+
+``OLF_EQUIVALENCE_SEEDS`` sets the number of seeds (default 50, about two minutes on one
+core; issue 13's report used 300). A scenario that draws nothing from its ``rng`` is the
 same at every seed and runs once.
 """
 from __future__ import annotations
@@ -21,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.framework import LocalSubject, Namespace, compare, load_exercises, run_test
+from autograder.framework import LocalSubject, Namespace, Question, compare, load_exercises, run_test
 
 EQUIVALENTS = Path(__file__).resolve().parent / "equivalents"
 SEEDS = range(int(os.environ.get("OLF_EQUIVALENCE_SEEDS", "50")))
@@ -43,9 +49,17 @@ def _label(variant: dict) -> str:
     return " + ".join(f.__name__ for f in variant.values())
 
 
+QUESTIONS = {ex_id: ex for ex_id, ex in EXERCISES.items() if isinstance(ex, Question)}
+
+
 def test_every_exercise_has_two_equivalent_implementations():
-    lacking = [ex_id for ex_id in EXERCISES if len(VARIANTS.get(ex_id, [])) < 2]
+    lacking = [ex_id for ex_id in EXERCISES if ex_id not in QUESTIONS and len(VARIANTS.get(ex_id, [])) < 2]
     assert lacking == [], f"add at least two variants to tests/equivalents/<module>.py for {lacking}"
+
+
+def test_each_exercise_has_its_variants_in_one_file():
+    owners = [ex_id for variants_of in VARIANT_FILES.values() for ex_id in variants_of]
+    assert sorted({x for x in owners if owners.count(x) > 1}) == []
 
 
 @pytest.mark.parametrize("module", sorted(VARIANT_FILES))
@@ -90,3 +104,31 @@ def test_equivalent_implementations_get_full_marks_at_every_seed(ex_id):
     for label, functions in subjects:
         outcomes = [run_test(t, LocalSubject(functions), SEEDS[-1]) for t in ex.tests]
         assert [o.message for o in outcomes if not o.passed] == [], label
+
+
+def _significant(x: float, digits: int) -> float:
+    return float(f"{x:.{digits - 1}e}")
+
+
+def written_answers(q: Question) -> list[str]:
+    """Right answers to question ``q`` as a student may write them (the line of the answer cell)."""
+    expected = q.expected()
+    if q.choices:
+        forms = [expected, f"  {expected.upper()} "]
+    elif isinstance(expected, tuple):
+        forms = [expected] + ([tuple(_significant(v, d) if isinstance(v, float) else v for v in expected)
+                               for d in (q.digits, q.digits + 2)] if q.digits else [])
+    elif isinstance(expected, float):
+        forms = [expected] + ([_significant(expected, q.digits), _significant(expected, q.digits + 2)]
+                              if q.digits else []) + ([int(expected)] if expected.is_integer() else [])
+    else:
+        forms = [expected, float(expected)] if isinstance(expected, int) else [expected]
+    return list(dict.fromkeys(f"{q.name} = {form!r}" for form in forms))
+
+
+@pytest.mark.parametrize("ex_id", list(QUESTIONS))
+def test_right_answers_to_questions_get_full_marks_however_written(ex_id):
+    q = QUESTIONS[ex_id]
+    for line in written_answers(q):
+        outcome = run_test(q.tests[0], q.subject_from([line]), 0)
+        assert outcome.passed, f"{line}: {outcome.message}"

@@ -297,5 +297,6 @@ def _thief(fn):
     doc, proc = run_autograder(root)
     check_results_spec(doc)
     assert f"Isolation: {isolation}" in doc["output"], doc["output"]
-    lost = sum(t["max_score"] - t["score"] for t in doc["tests"])
-    assert lost == sum(t.points for t in ex.tests) > 0, [t["output"] for t in doc["tests"] if t["status"] != "passed"]
+    mine = [t for t in doc["tests"] if t["name"].startswith(f"{ex.id} ")]
+    assert len(mine) == len(ex.tests) and all(t["score"] == 0 for t in mine), [t["output"] for t in mine]
+    assert any(t["score"] > 0 for t in doc["tests"] if t not in mine)        # the rest was graded as usual

@@ -262,3 +262,34 @@ def test_each_route_is_open_without_the_sandbox(route, listener):
     exec(compile(submission(route, port), "<thief>", "exec"), namespace)
     import numpy as np
     assert namespace["steal"](np.array([1.0, 2.0]), np.array([0.0, 0.0])) is not None
+
+
+def _hostile_cases() -> dict:
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("hostile_cases", Path(__file__).with_name("test_hostile.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.HOSTILE
+
+
+HOSTILE = _hostile_cases()
+SANDBOX_CASES = ["infinite loop", "sleep forever", "memory bomb", "bounded fork", "subprocess", "os._exit(0)",
+                 "output flood", "deletes its working directory", "fake results and fake passed lines",
+                 "uses the reference answer", "imports the reference answer"]
+
+
+@pytest.mark.parametrize("name", SANDBOX_CASES)
+def test_hostile_submissions_under_process_isolation(name, tmp_path):
+    """The fallback isolation holds against what test_hostile.py throws at the default one."""
+    if _available("process"):
+        pytest.skip(_available("process"))
+    source, words = HOSTILE[name]
+    path = tmp_path / "submission.py"
+    path.write_text(source, encoding="utf-8")
+    report = grade_submission(path, EXERCISES, seed=7, limits=Limits(timeout=3, memory_mb=1024, isolation="process"))
+    scores = {ex: s for ex, (s, _m, _st) in report.by_exercise().items()}
+    top = {ex: m for ex, (_s, m, _st) in report.by_exercise().items()}
+    assert report.isolation == "process"
+    assert scores == {"ex1_1": 0, "ex1_2": top["ex1_2"]}, [o.message for o in report.outcomes]
+    messages = " | ".join(o.message for o in report.outcomes if o.exercise == "ex1_1")
+    assert words in messages or "Permission denied" in messages, messages     # Landlock: no /tmp/results.json

@@ -116,3 +116,9 @@ def test_only_graded_functions_get_notes_and_locals_are_not_globals(tmp_path):
     assert read_submission(tmp_path / "sub.py", graded={"mse_loss"}).notes == []
     notes = read_submission(tmp_path / "sub.py", graded={"mse_loss", "demo"}).notes
     assert len(notes) == 1 and "`x` is undefined for `demo`" in notes[0]
+
+
+def test_a_function_written_as_a_lambda_counts_as_defined():
+    defined = set()
+    assert "lambda" in select_code("cell 1", "import numpy as np\nmse_loss = lambda y_pred, y: 0.0", [], defined)
+    assert defined == {"mse_loss"}

@@ -18,12 +18,15 @@ import pytest
 from autograder.framework import LocalSubject, load_exercises, run_exercise, run_test
 from autograder.grade import grade_submission
 from autograder.lessons import solved_notebook, stub_source
+from autograder.questions import ANSWERED, UNANSWERED, Question, read_answer
 from solutions import CHAPTERS
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = load_exercises()
 LESSONS = {int(p.name[:2]): p for p in sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))}
 MISTAKES = [(ex, m) for ex in EXERCISES.values() for m in ex.mistakes]
+QUESTIONS = {k: v for k, v in EXERCISES.items() if isinstance(v, Question)}
+QUESTION_MISTAKES = [(q, m) for q in QUESTIONS.values() for m in q.mistakes]
 
 
 def _cells(path: Path) -> list[dict]:
@@ -88,6 +91,11 @@ def test_lesson_has_the_three_cells_in_sync(ex):
 
 @pytest.mark.parametrize("ex", EXERCISES.values(), ids=list(EXERCISES))
 def test_stub_signatures_equal_the_reference(ex):
+    if isinstance(ex, Question):          # the answer cell: `<name> = None  # ...`, read as not answered
+        stub = "".join(_tagged(LESSONS[ex.chapter], ex.id)[0]["source"])
+        assert read_answer([stub], ex.name, ex.choices).status == UNANSWERED, stub
+        assert list(inspect.signature(ex.functions[ex.function_name]).parameters) == [], ex.function_name
+        return
     namespace: dict = {}
     setup = "".join(_tagged(LESSONS[ex.chapter], "setup")[0]["source"]) if _tagged(LESSONS[ex.chapter], "setup") else ""
     exec(compile(setup + "\n" + stub_source(ex), ex.id, "exec"), namespace)
@@ -139,3 +147,52 @@ def test_every_graded_test_is_failed_by_some_known_mistake(ex):
                    for m in ex.mistakes for seed in (0, 987654)):
             never_failed.append(test.title)
     assert never_failed == []
+
+
+# --- questions: the answer is read as a literal, in the grader -----------------------------------
+
+def _grade_answer(q: Question, cell: str):
+    outcomes = run_exercise(q, q.subject_from([cell]), seed=3)
+    return sum(o.score for o in outcomes), [o.message for o in outcomes]
+
+
+@pytest.mark.parametrize("q", QUESTIONS.values(), ids=list(QUESTIONS))
+def test_question_answer_written_as_a_literal_scores_full_marks(q):
+    """The reference answer as the solved lesson writes it, and rounded to the digits the question asks for."""
+    expected = q.expected()
+    cells = [f"{q.name} = {expected!r}"]
+    if q.digits:
+        assert isinstance(expected, float)
+        cells.append(f"{q.name} = {float(f'{expected:.{q.digits}g}')!r}")      # correctly rounded
+        cells.append(f"{q.name}: float = {expected * (1 + 0.9 * q.tests[0].rtol)!r}  # a comment")
+    elif isinstance(expected, str):
+        cells.append(f"{q.name} = ' {expected.upper()} '")                # choices: case and spaces ignored
+    for cell in cells:
+        assert read_answer([cell], q.name, q.choices).status == ANSWERED
+        score, messages = _grade_answer(q, cell)
+        assert score == q.max_score, (cell, messages)
+
+
+@pytest.mark.parametrize("q,mistake", QUESTION_MISTAKES,
+                         ids=[f"{q.id}-{m.function.__name__}" for q, m in QUESTION_MISTAKES])
+def test_question_mistake_written_as_a_literal_loses_points_and_is_named(q, mistake):
+    """A wrong answer, written in the cell as a student would, is named; the feedback never shows the answer."""
+    value = mistake.function()
+    value = float(value) if isinstance(value, (int, float)) and not isinstance(value, (bool, str)) else value
+    shown = f"{value:.{q.digits}g}" if q.digits else repr(value)
+    for cell in (f"{q.name} = {value!r}", f"{q.name} = {shown}"):
+        score, messages = _grade_answer(q, cell)
+        assert score == 0, (cell, messages)
+        assert any(mistake.description in m for m in messages), (cell, messages)
+        expected, verdict = q.expected(), messages[0].splitlines()[0]     # the verdict, before the diagnosis
+        assert "expected" not in verdict and repr(expected) not in verdict.replace(repr(value), ""), verdict
+
+
+@pytest.mark.parametrize("q", QUESTIONS.values(), ids=list(QUESTIONS))
+def test_question_without_a_literal_answer_scores_zero_with_a_clear_message(q):
+    cases = {f"{q.name} = None": "not attempted", f"{q.name} = ...": "not attempted",
+             f"{q.name} = 2 / 7": "is not a literal", f"{q.name} = np.sqrt(2)": "is not a literal",
+             "x = 1": "no answer", f"{q.name} = {{1: 2}}": "answer with a number"}
+    for cell, words in cases.items():
+        score, messages = _grade_answer(q, cell)
+        assert score == 0 and words in messages[0], (cell, messages)

@@ -67,7 +67,7 @@ def test_waiting_is_bounded_by_wall_clock_time(isolation, tmp_path):
     report = grade_submission(path, EXERCISES, seed=1, limits=Limits(timeout=1, isolation=isolation))
     ex1_1 = [o.message for o in report.outcomes if o.exercise == "ex1_1"]
     assert scores(report)["ex1_1"] == 0 and scores(report)["ex1_2"] > 0
-    assert "timed out after 3 s of waiting" in ex1_1[0], ex1_1
+    assert "timed out after 10 s of waiting" in ex1_1[0], ex1_1
     assert not [n for n in report.notes if "printed" in n], report.notes
 
 

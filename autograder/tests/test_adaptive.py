@@ -10,7 +10,7 @@ the section of lessons/05_adaptive.ipynb that explains it.
 """
 import numpy as np
 
-from autograder.framework import Exercise
+from autograder.framework import Exercise, Question
 from autograder.tests.problems import random_spd, trajectory
 from solutions import adaptive as ref
 
@@ -430,3 +430,64 @@ def adamw_no_correction(params, grads, state, *, lr=1e-3, beta1=0.9, beta2=0.999
 def adamw_init_t_one(params):
     zeros = np.zeros(np.shape(params))
     return ref.AdamState(1, zeros, zeros.copy())
+
+
+# ==================================================================== ex5_5 rmsprop_step (question)
+
+ex5_5 = Question("ex5_5", ref.rmsprop_step_answer, anchor="rmsprop")
+test_rmsprop_step = ex5_5.graded(points=1, digits=3)
+
+
+@ex5_5.mistake("rmsprop_step_answer", "η, as if the average had reached g²: it starts at s₀ = 0, so "
+               "s_t = (1 - ρ^t) g², and RMSprop has no bias correction")
+def rmsprop_step_settled():
+    return ref.RMSPROP_STEP_SETTING["lr"]
+
+
+@ex5_5.mistake("rmsprop_step_answer", "η/√t, AdaGrad's step: RMSprop divides by the root of a moving "
+               "*average* of the squares, not of their sum")
+def rmsprop_step_adagrad():
+    s = ref.RMSPROP_STEP_SETTING
+    return s["lr"] / np.sqrt(s["step"])
+
+
+@ex5_5.mistake("rmsprop_step_answer", "η/(1 - ρ^t): the step divides by the square root of s_t, "
+               "η|g|/√((1 - ρ^t) g²)")
+def rmsprop_step_no_root():
+    s = ref.RMSPROP_STEP_SETTING
+    return s["lr"] / (1 - s["rho"] ** s["step"])
+
+
+# ==================================================================== ex5_6 adam_first_step_no_correction (question)
+
+ex5_6 = Question("ex5_6", ref.adam_first_step_no_correction_answer, anchor="adam-bias-correction")
+test_adam_first_step_no_correction = ex5_6.graded(points=1, digits=3)
+
+
+def _adam_first_moments():
+    s = ref.ADAM_FIRST_STEP_SETTING
+    return s, (1 - s["beta1"]) * s["grad"], (1 - s["beta2"]) * s["grad"] ** 2
+
+
+@ex5_6.mistake("adam_first_step_no_correction_answer", "η, the step *with* bias correction: without it "
+               "m₁ = (1 - β₁)g and v₁ = (1 - β₂)g², and the step is η(1 - β₁)/√(1 - β₂)")
+def first_step_corrected():
+    s = ref.ADAM_FIRST_STEP_SETTING
+    params = np.zeros(1)
+    new, _ = ref.adam_update(params, np.full(1, s["grad"]), ref.adam_init(params), lr=s["lr"],
+                             beta1=s["beta1"], beta2=s["beta2"], eps=s["eps"])
+    return float(abs(new[0]))
+
+
+@ex5_6.mistake("adam_first_step_no_correction_answer", "only m left uncorrected: η(1 - β₁), with v "
+               "corrected; the question leaves both m and v as they are")
+def first_step_m_uncorrected():
+    s, m, v = _adam_first_moments()
+    return s["lr"] * m / (np.sqrt(v / (1 - s["beta2"])) + s["eps"])
+
+
+@ex5_6.mistake("adam_first_step_no_correction_answer", "only v left uncorrected: η/√(1 - β₂), with m "
+               "corrected; the question leaves both m and v as they are")
+def first_step_v_uncorrected():
+    s, m, v = _adam_first_moments()
+    return s["lr"] * m / (1 - s["beta1"]) / (np.sqrt(v) + s["eps"])

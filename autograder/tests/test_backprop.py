@@ -17,7 +17,7 @@ import functools
 
 import numpy as np
 
-from autograder.framework import Exercise
+from autograder.framework import Exercise, Question
 from solutions import backprop as ref
 from solutions.losses import sigmoid, softmax_cross_entropy, softmax_cross_entropy_grad
 
@@ -662,3 +662,31 @@ def sigmoid_net_derivative_at_z(X, y, theta1, theta2):
     s = sigmoid(z)
     delta = (y_hat - y) * s * (1 - s) / len(y)
     return X.T @ (delta @ theta2.T), z.T @ delta
+
+
+# ==================================================================== ex6_7 mlp_parameter_count (question)
+
+ex6_7 = Question("ex6_7", ref.mlp_parameter_count_answer, anchor="backprop-mlp")
+test_mlp_parameter_count = ex6_7.graded(points=1)
+
+
+def _layers():
+    sizes = ref.PARAMETER_COUNT_LAYERS
+    return list(zip(sizes[:-1], sizes[1:]))
+
+
+@ex6_7.mistake("mlp_parameter_count_answer", "the weights only: every layer also has one bias per output unit")
+def count_weights_only():
+    return sum(d_in * d_out for d_in, d_out in _layers())
+
+
+@ex6_7.mistake("mlp_parameter_count_answer", "the number of units, not of parameters: each layer holds a "
+               "d_in × d_out weight matrix and d_out biases")
+def count_units():
+    return sum(ref.PARAMETER_COUNT_LAYERS)
+
+
+@ex6_7.mistake("mlp_parameter_count_answer", "a bias for the input layer too: the inputs are data, only the "
+               "layers that compute z = aW + b have biases")
+def count_input_biases():
+    return sum(d_in * d_out + d_out for d_in, d_out in _layers()) + ref.PARAMETER_COUNT_LAYERS[0]

@@ -14,7 +14,7 @@ import functools
 
 import numpy as np
 
-from autograder.framework import Exercise, Failure
+from autograder.framework import Exercise, Failure, Question
 from autograder.plain import describe
 from autograder.tests.problems import random_regression
 from solutions import gradient_descent as ref
@@ -379,3 +379,66 @@ ex2_4.mistake("backtracking_line_search", "the step is shrunk before the first t
     _search("search_lr0_never_tried", lambda new, f0, term: new <= f0 + term, first=lambda lr0, shrink: lr0 * shrink))
 ex2_4.mistake("backtracking_line_search", "the default direction is +grad (uphill) instead of -grad")(
     _search("search_uphill", lambda new, f0, term: new <= f0 + term, default_direction=lambda g: g))
+
+
+# ==================================================================== ex2_5 largest_stable_lr (question)
+
+ex2_5 = Question("ex2_5", ref.largest_stable_lr_answer, anchor="gd-divergence")
+test_largest_stable_lr = ex2_5.graded(points=1, digits=3)
+
+
+def _stability_eigenvalues():
+    return np.linalg.eigvalsh(ref.STABILITY_HESSIAN)
+
+
+@ex2_5.mistake("largest_stable_lr_answer", "1/L: the step with the largest guaranteed decrease, not the "
+               "edge of stability; a component is multiplied by 1 - ηλ, which stays above -1 up to η = 2/L")
+def stable_lr_one_over_L():
+    return 1.0 / _stability_eigenvalues().max()
+
+
+@ex2_5.mistake("largest_stable_lr_answer", "2/(L + μ): the best constant step (the fastest rate), not the "
+               "largest stable one, 2/L")
+def stable_lr_optimal_step():
+    return ref.optimal_lr(_stability_eigenvalues().min(), _stability_eigenvalues().max())
+
+
+@ex2_5.mistake("largest_stable_lr_answer", "2 over the largest diagonal entry of H: H is not diagonal, its "
+               "curvatures are its eigenvalues (λ² - trace·λ + det = 0), and the largest is above 5")
+def stable_lr_diagonal():
+    return 2.0 / np.diag(ref.STABILITY_HESSIAN).max()
+
+
+@ex2_5.mistake("largest_stable_lr_answer", "2/μ with the smallest eigenvalue: every direction must be "
+               "stable, so the steepest one (the largest eigenvalue L) sets the limit")
+def stable_lr_smallest_eigenvalue():
+    return 2.0 / _stability_eigenvalues().min()
+
+
+# ==================================================================== ex2_6 largest_stable_lr_half_mse (question)
+
+ex2_6 = Question("ex2_6", ref.largest_stable_lr_half_mse_answer, anchor="gd-half-mse")
+test_largest_stable_lr_half_mse = ex2_6.graded(points=1, digits=3)
+
+
+def _seed_001_curvature(with_ones=True):
+    x, _ = seed_data_001()
+    return ref.linreg_smoothness(design_matrix(x) if with_ones else x[:, None])[1]
+
+
+@ex2_6.mistake("largest_stable_lr_half_mse_answer", "2/L with the MSE's curvature L: the half-MSE J/2 has half "
+               "the curvature, L/2, so its threshold 2/(L/2) is twice as large")
+def half_mse_mse_threshold():
+    return 2.0 / _seed_001_curvature()
+
+
+@ex2_6.mistake("largest_stable_lr_half_mse_answer", "1/L, as if the half-MSE had twice the curvature: "
+               "halving the loss halves its curvature, which doubles the largest stable step to 4/L")
+def half_mse_halved():
+    return 1.0 / _seed_001_curvature()
+
+
+@ex2_6.mistake("largest_stable_lr_half_mse_answer", "without the column of ones: the model ŷ = b + wx has "
+               "two parameters, and X = [1, x] is 5 × 2")
+def half_mse_no_ones_column():
+    return 4.0 / _seed_001_curvature(with_ones=False)

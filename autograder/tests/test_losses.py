@@ -7,7 +7,7 @@ feedback names the mistake and links the section of lessons/01_losses.ipynb abou
 """
 import numpy as np
 
-from autograder.framework import Exercise
+from autograder.framework import Exercise, Question
 from solutions import losses as ref
 from solutions.common import seed_data_000
 
@@ -592,3 +592,22 @@ def bce_grad_extra_derivative(logits, targets):
 def bce_grad_naive_sigmoid(logits, targets):
     z = np.asarray(logits, dtype=float)
     return (np.exp(z) / (1 + np.exp(z)) - targets) / z.size
+
+
+# ==================================================================== ex1_10 huber_gradient_ratio (question)
+
+ex1_10 = Question("ex1_10", ref.huber_gradient_ratio_answer, anchor="losses-huber-grad")
+test_huber_gradient_ratio = ex1_10.graded(points=1, digits=3)
+
+
+@ex1_10.mistake("huber_gradient_ratio_answer", "the squared error's ratio, 2r: beyond δ the Huber "
+                "gradient is capped at δ, so the residual of 10 pulls with 1, not 10 or 20")
+def huber_ratio_squared_error():
+    big, small = ref.HUBER_RATIO_SETTING["residuals"]
+    return big / small
+
+
+@ex1_10.mistake("huber_gradient_ratio_answer", "the MAE's ratio, 1: below δ the Huber gradient is the "
+                "residual itself (0.5), not δ")
+def huber_ratio_mae():
+    return 1.0

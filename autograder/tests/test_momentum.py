@@ -11,7 +11,7 @@ lessons/04_momentum.ipynb that explains it.
 """
 import numpy as np
 
-from autograder.framework import Exercise
+from autograder.framework import Exercise, Question
 from autograder.tests.problems import random_spd, trajectory
 from solutions import momentum as ref
 from solutions.common import design_matrix, seed_data_000
@@ -298,3 +298,60 @@ def nesterov_update_first_only(params, grads, state, *, lr, beta=0.9):
                "update), and torch's first step v = g is taken when t = 0")
 def nesterov_init_t_one(params):
     return ref.MomentumState(1, np.zeros(np.shape(params)))
+
+
+# ==================================================================== ex4_3 heavy_ball_terminal_step (question)
+
+ex4_3 = Question("ex4_3", ref.heavy_ball_terminal_step_answer, anchor="momentum-dampening")
+test_heavy_ball_terminal_step = ex4_3.graded(points=1, digits=3)
+
+
+@ex4_3.mistake("heavy_ball_terminal_step_answer", "ηg, the step of the EMA form (or of torch's "
+               "dampening = β), whose velocity tends to g; heavy ball's v = βv + g tends to g/(1 - β)")
+def terminal_step_ema():
+    s = ref.TERMINAL_STEP_SETTING
+    return s["lr"] * s["grad"]
+
+
+@ex4_3.mistake("heavy_ball_terminal_step_answer", "ηβg/(1 - β): the sum of the past gradients only; the "
+               "velocity v = βv + g also holds the current gradient, so v tends to g/(1 - β)")
+def terminal_step_past_only():
+    s = ref.TERMINAL_STEP_SETTING
+    return s["lr"] * s["beta"] * s["grad"] / (1 - s["beta"])
+
+
+@ex4_3.mistake("heavy_ball_terminal_step_answer", "η g/β: the fixed point of v = βv + g solves "
+               "v(1 - β) = g, so v = g/(1 - β)")
+def terminal_step_over_beta():
+    s = ref.TERMINAL_STEP_SETTING
+    return s["lr"] * s["grad"] / s["beta"]
+
+
+# ==================================================================== ex4_4 heavy_ball_rate (question)
+
+ex4_4 = Question("ex4_4", ref.heavy_ball_rate_answer, anchor="momentum-rate")
+test_heavy_ball_rate = ex4_4.graded(points=1, digits=3)
+
+
+def _sqrt_kappa():
+    mu, L = ref.RATE_QUESTION_CURVATURES
+    return np.sqrt(L / mu)
+
+
+@ex4_4.mistake("heavy_ball_rate_answer", "(κ - 1)/(κ + 1): gradient descent's best rate; heavy ball's has "
+               "√κ in place of κ")
+def rate_of_gradient_descent():
+    kappa = _sqrt_kappa() ** 2
+    return (kappa - 1) / (kappa + 1)
+
+
+@ex4_4.mistake("heavy_ball_rate_answer", "β, the optimal momentum itself: the two roots of "
+               "z² - (1 + β - ηλ)z + β have product β, so each has modulus √β, and the rate is √β")
+def rate_beta_not_its_root():
+    return ref.heavy_ball_optimal(*ref.RATE_QUESTION_CURVATURES)[1]
+
+
+@ex4_4.mistake("heavy_ball_rate_answer", "1 - 2/√κ: the approximation for large κ, not the exact rate "
+               "(√κ - 1)/(√κ + 1)")
+def rate_first_order_approximation():
+    return 1 - 2 / _sqrt_kappa()

@@ -16,7 +16,7 @@ import functools
 
 import numpy as np
 
-from autograder.framework import Exercise
+from autograder.framework import Exercise, Question
 from solutions import newton as ref
 from autograder.tests.problems import random_spd
 from autograder.tests.test_gradient_descent import quadratic_grad, quadratic_loss
@@ -550,3 +550,20 @@ def bfgs_transposed(h_inv, s, y):
 def bfgs_direct_formula(h_inv, s, y):
     Hs = h_inv @ s
     return h_inv - np.outer(Hs, Hs) / (s @ Hs) + np.outer(y, y) / (y @ s)
+
+
+# ==================================================================== ex7_7 newton_quartic_ratio (question)
+
+ex7_7 = Question("ex7_7", ref.newton_quartic_ratio_answer, anchor="newton-step")
+test_newton_quartic_ratio = ex7_7.graded(points=1, digits=3)
+
+
+@ex7_7.mistake("newton_quartic_ratio_answer", "0, one step to the minimiser: that holds when J is a "
+               "quadratic, whose model m is J itself; θ⁴ is not, and its Hessian 12θ² vanishes at the minimiser")
+def quartic_one_step():
+    return 0.0
+
+
+@ex7_7.mistake("newton_quartic_ratio_answer", "1/3, with J'' = 6θ²: the second derivative of θ⁴ is 12θ²")
+def quartic_wrong_hessian():
+    return 1 / 3

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from autograder.framework import Exercise, Failure
+from autograder.framework import Exercise, Failure, Question
 from autograder.tests.problems import random_regression
 from solutions import sgd as ref
 from solutions.common import design_matrix, seed_data_000, seed_data_004
@@ -465,3 +465,54 @@ def cosine_rises_again(step, *, lr0, warmup_steps, total_steps, lr_min=0.0):
     if total_steps == warmup_steps:
         return lr_min
     return _cosine(step, lr0, warmup_steps, total_steps, lr_min)
+
+
+# ==================================================================== ex3_7 minibatch_noise_ratio (question)
+
+ex3_7 = Question("ex3_7", ref.minibatch_noise_ratio_answer, anchor="sgd-unbiased")
+test_minibatch_noise_ratio = ex3_7.graded(points=1, digits=3)
+
+
+@ex3_7.mistake("minibatch_noise_ratio_answer", "1/√B, the ratio for independent samples: a batch of "
+               "distinct samples also has the finite-population factor (n - B)/(n - 1) in its variance")
+def noise_ratio_independent():
+    return 1 / math.sqrt(ref.NOISE_RATIO_SETTING["batch_size"])
+
+
+@ex3_7.mistake("minibatch_noise_ratio_answer", "the ratio of the variances, not of the typical errors "
+               "(their square roots)")
+def noise_ratio_variance():
+    s = ref.NOISE_RATIO_SETTING
+    n, B = s["n"], s["batch_size"]
+    return (n - B) / (n - 1) / B
+
+
+@ex3_7.mistake("minibatch_noise_ratio_answer", "1/B: the variance falls like 1/B, so the typical error "
+               "(its square root) falls only like 1/√B, and a little faster for distinct samples")
+def noise_ratio_one_over_B():
+    return 1 / ref.NOISE_RATIO_SETTING["batch_size"]
+
+
+# ==================================================================== ex3_8 robbins_monro_schedule (question)
+
+ex3_8 = Question("ex3_8", ref.robbins_monro_schedule_answer, anchor="sgd-robbins-monro",
+                 choices=tuple(ref.ROBBINS_MONRO_CHOICES))
+test_robbins_monro_schedule = ex3_8.graded(points=1)
+
+
+@ex3_8.mistake("robbins_monro_schedule_answer", "step decay is a geometric decay taken in stairs: its "
+               "steps add up to a finite total (here 100 · 0.1/(1 - 0.5) = 20), so SGD stops short")
+def schedule_step_decay():
+    return "a"
+
+
+@ex3_8.mistake("robbins_monro_schedule_answer", "an exponential decay: its steps add up to a finite "
+               "total (here 0.1/(1 - 0.999) = 100), so SGD stops short")
+def schedule_exponential():
+    return "c"
+
+
+@ex3_8.mistake("robbins_monro_schedule_answer", "a decay like 1/t² makes the sum of the squares finite "
+               "but also the sum of the steps (Σ 1/t² converges): the steps must sum to infinity")
+def schedule_inverse_square():
+    return "d"
