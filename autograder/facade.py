@@ -95,18 +95,21 @@ def functions_in(encoded: str) -> set:
     return set(FUNCTION_TAG.findall(encoded))
 
 
-def _refusal(module: str, name: str, refused: set, sent: set) -> str | None:
-    if _within(module, REFERENCE) and name in refused:
-        return f"`{name}` called the reference solution {module}.{name}, which scores zero"
+def _refusal(module: str, name: str, refused: dict, sent: set) -> str | None:
+    if _within(module, REFERENCE):
+        fn = _callable(module, name)
+        if name in refused or any(fn is f for f in refused.values() if f is not None):   # by name or alias
+            return f"`{name}` called the reference solution {module}.{name}, which scores zero"
     if _within(module, TESTS) and (module, name) not in sent:
         return f"{module}.{name} is not available while grading"
     return None
 
 
-def call(module: str, name: str, args: str, *, refused: set, sent: set) -> dict:
+def call(module: str, name: str, args: str, *, refused: dict, sent: set) -> dict:
     """Run ``module.name`` on the worker's plain arguments; plain data back.
 
-    ``refused``: names of the exercise being graded (the reference of those scores zero);
+    ``refused``: name -> reference function of the exercise being graded (those, under any
+    name, score zero);
     ``sent``: ``(module, name)`` of test-module functions handed to the submission by the
     current test — the only functions of ``autograder.tests`` it may call.
     """

@@ -5,10 +5,13 @@ from ``solutions/`` (never edited by hand):
 
 * a code cell tagged ``ex5_3`` — the stub: the reference's signature and docstring,
   with a body that raises ``NotImplementedError("ex5_3")``;
-* a code cell tagged ``check-ex5_3`` (and ``remove-cell``) —
-  ``adam_init, adam_update = check(adam_init, adam_update)``;
-* a markdown cell tagged ``solution-ex5_3`` — the reference solution, folded, pulled
-  from ``solutions/`` by ``literalinclude`` when the book is built.
+* a code cell tagged ``check-ex5_3`` —
+  ``adam_init, adam_update = check(adam_init, adam_update)``, shown in the book with its
+  output, so that a reader sees what a check says;
+* a markdown cell tagged ``solution-ex5_3`` — the reference solution, folded: its code
+  without the docstring, with the private helpers it calls, read from ``solutions/`` by
+  the book's ``solution-code`` directive (``book/_ext/solution_code.py``) when the book
+  is built.
 
 A question (:class:`autograder.questions.Question`) has the same three cells: the answer
 cell ``largest_stable_lr = None  # ex2_5: your answer, ...``, the check
@@ -64,12 +67,14 @@ def check_source(ex: Exercise) -> str:
 
 def solution_source(ex: Exercise) -> str:
     path = f"../solutions/{ex.module}.py"
-    includes = "\n".join(f"```{{literalinclude}} {path}\n:pyobject: {name}\n```" for name in ex.functions)
     names = ", ".join(ex.functions)          # no backticks: a fence's info string may not hold any
-    if isinstance(ex, Question):             # the derivation: the source of <name>_answer
+    if isinstance(ex, Question):             # the derivation is the docstring of <name>_answer: show it whole
+        includes = "\n".join(f"```{{literalinclude}} {path}\n:pyobject: {name}\n```" for name in ex.functions)
         return (f"````{{admonition}} Answer and derivation ({ex.id}: {ex.name})\n:class: dropdown\n"
                 f"{includes}\n````")
-    return f"````{{admonition}} Reference solution ({ex.id}: {names})\n:class: dropdown\n{includes}\n````"
+    # the code that solves it, without the docstring the stub shows, with the private helpers it calls
+    code = f"```{{solution-code}} {path}\n:functions: {names}\n```"
+    return f"````{{admonition}} Reference solution ({ex.id}: {names})\n:class: dropdown\n{code}\n````"
 
 
 def _tag(kind: str, ex_id: str) -> str:
@@ -81,7 +86,7 @@ def _source(kind: str, ex: Exercise) -> str:
 
 
 def _new_cell(kind: str, ex: Exercise) -> dict:
-    tags = [_tag(kind, ex.id)] + (["remove-cell"] if kind == "check" else [])
+    tags = [_tag(kind, ex.id)]
     cell = {"cell_type": "markdown" if kind == "solution" else "code",
             "id": hashlib.sha1(_tag(kind, ex.id).encode()).hexdigest()[:8],
             "metadata": {"tags": tags}, "source": _source(kind, ex).splitlines(keepends=True)}
@@ -137,8 +142,9 @@ def sync_notebook(path: str | Path, exercises: dict[str, Exercise] | None = None
             if ex is None:
                 continue
             want = _source(kind, ex)
-            if kind == "check" and "remove-cell" not in tags:
-                tags.append("remove-cell")
+            if kind == "check" and "remove-cell" in tags:     # the book shows what a check says
+                tags.remove("remove-cell")
+                changed.append(f"{path.name}: {tag} shown")
             if "".join(cell["source"]) != want:
                 cell["source"] = want.splitlines(keepends=True)
                 changed.append(f"{path.name}: {tag}")

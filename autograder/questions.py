@@ -8,8 +8,8 @@ conventions. The student answers in the question's cell of the lesson::
 
 The grader reads the answer *without running the submission*: it finds the last top-level
 assignment ``largest_stable_lr = <literal>`` in the submission's code cells (as written, not
-only the code the loader keeps) and evaluates its
-right-hand side with :func:`ast.literal_eval`, in the grader's process. A literal is a
+only the code the loader keeps) and evaluates its right-hand side with
+:func:`ast.literal_eval`, in the grader's process. A literal is a
 number, a string, or a tuple of them; ``None`` or ``...`` (the stub) means "not answered
 yet"; an expression (``2 / 6``, ``np.sqrt(2)``) is refused with a message that asks for the
 number itself. ``check(largest_stable_lr=largest_stable_lr)`` in the lesson applies the
@@ -25,9 +25,9 @@ gradebook, Gradescope) is the machinery of every exercise::
     ex2_5 = Question("ex2_5", ref.largest_stable_lr_answer, anchor="gd-divergence")
     test_largest_stable_lr = ex2_5.graded(points=1, digits=3)
 
-    @ex2_5.mistake("largest_stable_lr_answer", "1/L, the step of the descent guarantee ...")
-    def one_over_L():
-        return 1 / ref.largest_curvature(ref.STABILITY_HESSIAN)
+    @ex2_5.mistake("largest_stable_lr_answer", "1/L: the step with the largest guaranteed decrease, ...")
+    def stable_lr_one_over_L():
+        return 1.0 / np.linalg.eigvalsh(ref.STABILITY_HESSIAN).max()
 """
 from __future__ import annotations
 

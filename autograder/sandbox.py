@@ -435,7 +435,7 @@ class WorkerSubject:
         self.load_errors: list[str] = []
         self.functions: dict[str, str] = {}
         self.budget = 0.0                      # seconds of waiting left to the current request's owner
-        self.refused: set = set(graded)        # reference functions the worker may not call now
+        self.refused: dict = {}                # name -> reference function the worker may not call now
         self.sent: set = set()                 # test functions handed to the submission in this exercise
         self.in_exercise = False
 
@@ -501,6 +501,12 @@ class WorkerSubject:
                     paths.append(entry.path)
         return paths
 
+    def _graded_functions(self) -> dict:
+        """name -> reference function of every graded function (none may be called while loading)."""
+        from .registry import EXERCISES
+        found = {n: f for ex in EXERCISES.values() for n, f in ex.functions.items() if n in self.graded}
+        return {n: found.get(n) for n in self.graded}
+
     def _spawn(self) -> None:
         """Start the worker process: it imports numpy and waits for the submission."""
         self.tmp = tempfile.mkdtemp(prefix="olf-worker-")
@@ -530,7 +536,7 @@ class WorkerSubject:
                 setattr(self, name, getattr(spare, name))
             spare.proc = None
         self.budget = WALL_FACTOR * self.timeout
-        self.refused, self.sent, self.in_exercise = set(self.graded), set(), False
+        self.refused, self.sent, self.in_exercise = self._graded_functions(), set(), False
         reply = self._request({"op": "load", "cells": self.cells, "graded": list(self.graded)},
                               "loading the submission")
         if reply is None:
@@ -586,7 +592,7 @@ class WorkerSubject:
                 self.failure = self.load_failure
                 return
         ex = EXERCISES.get(ex_id)
-        self.refused = set(ex.functions) if ex is not None else set(self.graded)
+        self.refused = dict(ex.functions) if ex is not None else self._graded_functions()
         self.sent = set()
         self.budget = WALL_FACTOR * self.timeout
         self.output_mark = self.output.total

@@ -25,7 +25,8 @@ function                                                                exercise
 :func:`relu_backward`, :func:`sigmoid_backward`, :func:`tanh_backward`  ex6_4     upstream gradient times :math:`\varphi'(z)`
 :func:`mlp_init`, :func:`mlp_forward`, :func:`mlp_loss_and_grads`       ex6_5     initialisation, forward and backward of an MLP
 :func:`sigmoid_net_grads`                                               ex6_6     source article 001's model, differentiated
-:func:`mlp_parameter_count_answer`                                      ex6_7     question: the parameters of a 64–64–10 MLP
+:func:`linear_backward_flops_answer`                                    ex6_7     question: the cost of a dense layer's backward pass
+:func:`mlp_parameter_count_answer`                                      ex6_8     question: the parameters of a 64–64–10 MLP
 ======================================================================  ========  ==============================================
 
 Not exercises (used by the lesson): :func:`graph_forward`, :func:`relu`,
@@ -50,6 +51,7 @@ __all__ = [
     "sigmoid_net_loss", "sigmoid_net_grads",
     "TrainingHistory", "train_mlp", "accuracy",
     "PARAMETER_COUNT_LAYERS", "mlp_parameter_count_answer",
+    "BACKWARD_FLOPS_SETTING", "linear_backward_flops_answer",
 ]
 
 
@@ -563,12 +565,12 @@ def train_mlp(params, X, labels, *, epochs, batch_size, lr, rng, activation="rel
 
 # --- questions (answers written as literals; see autograder/questions.py) ---------------------
 
-#: The layer sizes of question ``ex6_7``: the digits network, 64 pixels, 64 hidden units, 10 classes.
+#: The layer sizes of question ``ex6_8``: the digits network, 64 pixels, 64 hidden units, 10 classes.
 PARAMETER_COUNT_LAYERS = (64, 64, 10)
 
 
 def mlp_parameter_count_answer() -> int:
-    r"""``ex6_7``: the number of trainable parameters of the MLP with layer sizes 64–64–10.
+    r"""``ex6_8``: the number of trainable parameters of the MLP with layer sizes 64–64–10.
 
     Layer :math:`l` has a :math:`d_{l-1}\times d_l` weight matrix and :math:`d_l` biases:
     :math:`(64\cdot64 + 64) + (64\cdot10 + 10) = 4160 + 650 = 4810`. Counted here from
@@ -576,3 +578,23 @@ def mlp_parameter_count_answer() -> int:
     """
     params = mlp_init(PARAMETER_COUNT_LAYERS, np.random.default_rng(0))
     return int(sum(W.size + b.size for W, b in params))
+
+
+#: The setting of question ``ex6_7``: a batch of ``n`` rows through a dense layer ``d_in`` → ``d_out``.
+BACKWARD_FLOPS_SETTING = {"n": 32, "d_in": 64, "d_out": 10}
+
+
+def linear_backward_flops_answer() -> int:
+    r"""``ex6_7``: the floating-point operations of :func:`linear_backward` for ``x̄`` and ``W̄``.
+
+    Each of the two products :math:`\bar x = \bar z W^\top` (:math:`n\times d_{\text{out}}` by
+    :math:`d_{\text{out}}\times d_{\text{in}}`) and :math:`\bar W = x^\top\bar z`
+    (:math:`d_{\text{in}}\times n` by :math:`n\times d_{\text{out}}`) takes
+    :math:`n\,d_{\text{in}}\,d_{\text{out}}` multiplications and as many additions (up to
+    :math:`n d_{\text{in}} + d_{\text{in}} d_{\text{out}}` fewer), counted as
+    :math:`2 n d_{\text{in}} d_{\text{out}}`: in all :math:`4 \cdot 32 \cdot 64 \cdot 10 = 81920`,
+    twice the forward product.
+    """
+    s = BACKWARD_FLOPS_SETTING
+    products = 2                              # x̄ = z̄ Wᵀ and W̄ = xᵀ z̄, each the size of the forward product
+    return products * 2 * s["n"] * s["d_in"] * s["d_out"]

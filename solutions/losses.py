@@ -19,6 +19,7 @@ function                                            exercise   formula
 :func:`binary_cross_entropy_with_logits`            ex1_8      :math:`\frac1n\sum\max(z,0)-zy+\log(1+e^{-|z|})`
 :func:`binary_cross_entropy_with_logits_grad`       ex1_9      :math:`\frac1n(\sigma(z)-y)`
 :func:`huber_gradient_ratio_answer`                 ex1_10     question: an outlier's pull under Huber
+:func:`cross_entropy_example_answer`                ex1_11     question: one sample's cross-entropy
 ==================================================  =========  ============================================
 
 Not exercises: :func:`mae_loss`, :func:`sigmoid`, :func:`log_softmax`,
@@ -38,6 +39,7 @@ __all__ = [
     "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_grad",
     "l2_penalty", "l2_penalty_grad",
     "HUBER_RATIO_SETTING", "huber_gradient_ratio_answer",
+    "CROSS_ENTROPY_SETTING", "cross_entropy_example_answer",
 ]
 
 
@@ -480,3 +482,18 @@ def huber_gradient_ratio_answer() -> float:
     r = np.array(s["residuals"])
     g = huber_loss_grad(r, np.zeros_like(r), delta=s["delta"])
     return float(g[0] / g[1])
+
+
+#: The setting of question ``ex1_11``: one sample's logits, the correct class first.
+CROSS_ENTROPY_SETTING = {"logits": (2.0,) + (0.0,) * 9, "label": 0}
+
+
+def cross_entropy_example_answer() -> float:
+    r"""``ex1_11``: the cross-entropy of one sample with logits :math:`(2, 0, \dots, 0)` (10 classes), label 0.
+
+    :math:`\operatorname{lse}(z) - z_0 = \ln(e^2 + 9) - 2 = \ln 16.39 - 2 = 0.797`: the correct class
+    gets the probability :math:`e^2/(e^2 + 9) = 0.451`. Computed with
+    :func:`softmax_cross_entropy`.
+    """
+    s = CROSS_ENTROPY_SETTING
+    return float(softmax_cross_entropy(np.array([s["logits"]]), np.array([s["label"]])))

@@ -25,7 +25,8 @@ Exercises: ``ex7_1`` :func:`newton_step`, ``ex7_2`` :func:`newton_decrement`, ``
 :func:`damped_newton`, ``ex7_5`` :func:`modified_hessian`, ``ex7_6``
 :func:`bfgs_update`. The other functions are helpers of the lesson: test functions with
 their Hessians, a BFGS driver and the breast-cancer data set. Question (a value to
-derive, see ``autograder/questions.py``): ``ex7_7`` :func:`newton_quartic_ratio_answer`.
+derive, see ``autograder/questions.py``): ``ex7_7`` :func:`newton_quartic_ratio_answer`, ``ex7_8``
+:func:`newton_decrement_example_answer`.
 """
 from typing import Callable, NamedTuple
 
@@ -41,6 +42,7 @@ __all__ = [
     "logistic_hess", "damped_newton", "modified_hessian", "bfgs_update", "bfgs",
     "rosenbrock_hess", "four_wells", "four_wells_grad", "four_wells_hess", "breast_cancer",
     "newton_quartic_ratio_answer",
+    "DECREMENT_SETTING", "newton_decrement_example_answer",
 ]
 
 
@@ -471,3 +473,20 @@ def newton_quartic_ratio_answer() -> float:
     """
     theta = np.array([1.0])
     return float(newton_step(theta, 4 * theta ** 3, np.array([[12 * theta[0] ** 2]]))[0] / theta[0])
+
+
+#: The setting of question ``ex7_8``: :math:`J(\theta) = \tfrac12\theta^\top\operatorname{diag}(2, 8)\,\theta` at :math:`\theta = (1, 1)`.
+DECREMENT_SETTING = {"curvatures": (2.0, 8.0), "theta": (1.0, 1.0)}
+
+
+def newton_decrement_example_answer() -> float:
+    r"""``ex7_8``: the Newton decrement of :math:`J(\theta) = \theta_1^2 + 4\theta_2^2` at :math:`(1, 1)`.
+
+    :math:`g = H\theta = (2, 8)` and :math:`H = \operatorname{diag}(2, 8)`, so
+    :math:`\lambda^2 = g^\top H^{-1} g = 4/2 + 64/8 = 10` and :math:`\lambda = \sqrt{10} = 3.16`
+    (and :math:`\lambda^2/2 = 5 = J(\theta) - J^\star`, exactly, on a quadratic).
+    Computed with :func:`newton_decrement`.
+    """
+    H = np.diag(DECREMENT_SETTING["curvatures"])
+    theta = np.array(DECREMENT_SETTING["theta"])
+    return newton_decrement(H @ theta, H)

@@ -293,3 +293,51 @@ def test_hostile_submissions_under_process_isolation(name, tmp_path):
     assert scores == {"ex1_1": 0, "ex1_2": top["ex1_2"]}, [o.message for o in report.outcomes]
     messages = " | ".join(o.message for o in report.outcomes if o.exercise == "ex1_1")
     assert words in messages or "Permission denied" in messages, messages     # Landlock: no /tmp/results.json
+
+
+def test_the_facade_refuses_the_exercise_under_any_name_or_as_an_argument():
+    """The grader runs no function of the exercise being graded for the worker: not by its name,
+    not under another name of the same object, not handed to another reference function."""
+    import numpy as np
+
+    from autograder import facade
+    from autograder.plain import dumps
+    from solutions import losses
+    refused = {"mse_loss": losses.mse_loss}
+    args = dumps(([np.ones(3), np.zeros(3)], {}))
+    assert facade.call("solutions.losses", "mse_loss", args, refused=refused, sent=set())["status"] == "refused"
+    alias = {"another_name": losses.mse_loss}
+    assert facade.call("solutions.losses", "mse_loss", args, refused=alias, sent=set())["status"] == "refused"
+    handed = dumps(([losses.mse_loss], {}))
+    assert facade.call("solutions.losses", "sigmoid", handed, refused=refused, sent=set())["status"] == "refused"
+    ok = facade.call("solutions.losses", "mse_loss", args, refused={}, sent=set())
+    assert ok["status"] == "ok" and facade.loads(ok["value"]) == 1.0                  # another exercise's helper
+    assert facade.call("autograder.tests.test_losses", "anything", args, refused={}, sent=set())["status"] == "refused"
+    assert facade.describe("solutions.losses", "__file__") == {"kind": "missing"}
+
+
+def test_every_report_names_its_isolation_and_an_instructor_can_require_one(tmp_path, monkeypatch, capsys):
+    import csv
+    import json
+
+    import autograder.sandbox as sandbox
+    from autograder.cli import main
+    path = tmp_path / "s.py"
+    path.write_text(f"ROOT = ''\nPORT = 0\n{PRELUDE}\ndef steal(y_pred, y):\n    return None\n", encoding="utf-8")
+    kind = sandbox.resolve_isolation().kind
+    args = ["grade", str(path), "--exercise", "ex1_1", "--seed", "1"]
+    assert main(args + ["--csv", str(tmp_path / "g.csv"), "--output", str(tmp_path / "r.txt")]) == 0
+    assert f"isolation {kind}" in (tmp_path / "r.txt").read_text()
+    assert [row["isolation"] for row in csv.DictReader(open(tmp_path / "g.csv"))] == [kind]
+    assert main(args + ["--format", "json", "--output", str(tmp_path / "r.json")]) == 0
+    assert json.loads((tmp_path / "r.json").read_text())["isolation"] == kind
+    assert main(args + ["--format", "gradescope", "--output", str(tmp_path / "g.json")]) == 0
+    assert f"Isolation: {kind}" in json.loads((tmp_path / "g.json").read_text())["output"]
+    monkeypatch.setattr(sandbox, "bwrap_binary", lambda: None)       # a machine without bubblewrap
+    sandbox._resolve_isolation.cache_clear()
+    try:
+        capsys.readouterr()
+        assert main(args + ["--isolation", "bwrap"]) == 2
+        assert "grading refused" in capsys.readouterr().err
+    finally:
+        sandbox._resolve_isolation.cache_clear()

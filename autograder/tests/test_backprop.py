@@ -664,10 +664,39 @@ def sigmoid_net_derivative_at_z(X, y, theta1, theta2):
     return X.T @ (delta @ theta2.T), z.T @ delta
 
 
-# ==================================================================== ex6_7 mlp_parameter_count (question)
+# ==================================================================== ex6_7 linear_backward_flops (question)
 
-ex6_7 = Question("ex6_7", ref.mlp_parameter_count_answer, anchor="backprop-mlp")
-test_mlp_parameter_count = ex6_7.graded(points=1)
+ex6_7 = Question("ex6_7", ref.linear_backward_flops_answer, anchor="backprop-cost")
+test_linear_backward_flops = ex6_7.graded(points=1)
+
+
+def _layer_size():
+    s = ref.BACKWARD_FLOPS_SETTING
+    return s["n"] * s["d_in"] * s["d_out"]
+
+
+@ex6_7.mistake("linear_backward_flops_answer", "the cost of one product: the backward pass needs two, "
+               "x̄ = z̄Wᵀ and W̄ = xᵀz̄, each as large as the forward product")
+def flops_one_product():
+    return 2 * _layer_size()
+
+
+@ex6_7.mistake("linear_backward_flops_answer", "the multiplications only: each also has an addition, "
+               "2 n d_in d_out operations per product")
+def flops_multiplications_only():
+    return 2 * _layer_size() // 2
+
+
+@ex6_7.mistake("linear_backward_flops_answer", "three products: the bias's gradient is a sum over the batch "
+               "(n d_out additions), not a matrix product")
+def flops_three_products():
+    return 3 * 2 * _layer_size()
+
+
+# ==================================================================== ex6_8 mlp_parameter_count (question)
+
+ex6_8 = Question("ex6_8", ref.mlp_parameter_count_answer, anchor="backprop-mlp")
+test_mlp_parameter_count = ex6_8.graded(points=1)
 
 
 def _layers():
@@ -675,18 +704,18 @@ def _layers():
     return list(zip(sizes[:-1], sizes[1:]))
 
 
-@ex6_7.mistake("mlp_parameter_count_answer", "the weights only: every layer also has one bias per output unit")
+@ex6_8.mistake("mlp_parameter_count_answer", "the weights only: every layer also has one bias per output unit")
 def count_weights_only():
     return sum(d_in * d_out for d_in, d_out in _layers())
 
 
-@ex6_7.mistake("mlp_parameter_count_answer", "the number of units, not of parameters: each layer holds a "
+@ex6_8.mistake("mlp_parameter_count_answer", "the number of units, not of parameters: each layer holds a "
                "d_in × d_out weight matrix and d_out biases")
 def count_units():
     return sum(ref.PARAMETER_COUNT_LAYERS)
 
 
-@ex6_7.mistake("mlp_parameter_count_answer", "a bias for the input layer too: the inputs are data, only the "
+@ex6_8.mistake("mlp_parameter_count_answer", "a bias for the input layer too: the inputs are data, only the "
                "layers that compute z = aW + b have biases")
 def count_input_biases():
     return sum(d_in * d_out + d_out for d_in, d_out in _layers()) + ref.PARAMETER_COUNT_LAYERS[0]

@@ -611,3 +611,34 @@ def huber_ratio_squared_error():
                 "residual itself (0.5), not δ")
 def huber_ratio_mae():
     return 1.0
+
+
+# ==================================================================== ex1_11 cross_entropy_example (question)
+
+ex1_11 = Question("ex1_11", ref.cross_entropy_example_answer, anchor="losses-cross-entropy")
+test_cross_entropy_example = ex1_11.graded(points=1, digits=3)
+
+
+def _example_logits():
+    s = ref.CROSS_ENTROPY_SETTING
+    return np.array(s["logits"]), s["label"]
+
+
+@ex1_11.mistake("cross_entropy_example_answer", "the log-sum-exp alone: the loss is lse(z) minus the "
+                "logit of the correct class")
+def cross_entropy_lse_only():
+    z, _ = _example_logits()
+    return float(np.log(np.sum(np.exp(z))))
+
+
+@ex1_11.mistake("cross_entropy_example_answer", "ln 10, the loss of equal logits: here the correct class's "
+                "logit is 2 above the others")
+def cross_entropy_uniform():
+    return float(np.log(len(_example_logits()[0])))
+
+
+@ex1_11.mistake("cross_entropy_example_answer", "the logits used as probabilities (2 / 2 = 1, a loss of 0): "
+                "the softmax exponentiates them first")
+def cross_entropy_logits_as_probabilities():
+    z, label = _example_logits()
+    return float(-np.log(z[label] / z.sum()))

@@ -567,3 +567,33 @@ def quartic_one_step():
 @ex7_7.mistake("newton_quartic_ratio_answer", "1/3, with J'' = 6θ²: the second derivative of θ⁴ is 12θ²")
 def quartic_wrong_hessian():
     return 1 / 3
+
+
+# ==================================================================== ex7_8 newton_decrement_example (question)
+
+ex7_8 = Question("ex7_8", ref.newton_decrement_example_answer, anchor="newton-decrement")
+test_newton_decrement_example = ex7_8.graded(points=1, digits=3)
+
+
+def _decrement_problem():
+    H = np.diag(ref.DECREMENT_SETTING["curvatures"])
+    return H @ np.array(ref.DECREMENT_SETTING["theta"]), H
+
+
+@ex7_8.mistake("newton_decrement_example_answer", "λ², without the square root: λ = (gᵀH⁻¹g)^(1/2)")
+def decrement_squared():
+    g, H = _decrement_problem()
+    return float(g @ np.linalg.solve(H, g))
+
+
+@ex7_8.mistake("newton_decrement_example_answer", "the gradient's norm ‖g‖: the decrement weighs g by H⁻¹, "
+               "which is what makes it independent of the coordinates")
+def decrement_gradient_norm():
+    return float(np.linalg.norm(_decrement_problem()[0]))
+
+
+@ex7_8.mistake("newton_decrement_example_answer", "λ²/2, the decrease the quadratic model predicts "
+               "(here J(θ) - J*), not the decrement λ itself")
+def decrement_half_square():
+    g, H = _decrement_problem()
+    return float(g @ np.linalg.solve(H, g)) / 2
