@@ -153,20 +153,65 @@ def sync_notebook(path: str | Path, exercises: dict[str, Exercise] | None = None
     return changed
 
 
+def _docstring_lines(node: ast.AST) -> tuple[int, int] | None:
+    """The 0-based [start, end) lines of a function's or class's docstring, if it has one."""
+    first = node.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        return first.lineno - 1, first.end_lineno
+    return None
+
+
+def solution_code(path: str | Path, names: list[str], *, docstrings: bool = False) -> str:
+    """The code of the functions ``names`` of the module at ``path`` (docstrings removed
+    unless ``docstrings``), followed by the private helpers (``_name``) of the module that
+    they call, directly or through another helper, each once.
+
+    The book's ``solution-code`` directive shows it as a folded reference solution
+    (``book/_ext/solution_code.py``); :func:`solved_source` writes it into a solved lesson,
+    as a student's complete solution would hold its own helpers.
+    """
+    source = Path(path).read_text(encoding="utf-8")
+    lines = source.splitlines()
+    defs = {n.name: n for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    missing = [n for n in names if n not in defs]
+    if missing:
+        raise ValueError(f"{path} defines no {', '.join(missing)}")
+    order = list(dict.fromkeys(names))       # the functions asked for, then the helpers, each once
+    for name in order:                         # (``order`` grows while it is walked)
+        for node in ast.walk(defs[name]):
+            if isinstance(node, ast.Name) and node.id.startswith("_") and node.id in defs and node.id not in order:
+                order.append(node.id)
+    blocks = []
+    for name in order:
+        node = defs[name]
+        start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
+        doc = None if docstrings else _docstring_lines(node)
+        keep = lines[start:doc[0]] + lines[doc[1]:node.end_lineno] if doc else lines[start:node.end_lineno]
+        blocks.append("\n".join(keep))
+    return "\n\n\n".join(blocks)
+
+
 def solved_source(ex: Exercise) -> str:
     """The stub cell filled in with the reference solution (for tests and benchmarks).
 
-    The module's other names (helpers, state types, imports) are imported from it, so
-    the functions run as written; this exercise's own functions are defined in the cell.
+    Like a student's complete solution, the cell defines the exercise's functions and the
+    private helpers they call (:func:`solution_code`, docstrings kept); the module's
+    public names they use (state types, other chapters' functions, ``np``) are imported
+    from ``solutions``, except the functions of the module's exercises, which the lesson
+    defines in their own cells.
     """
     if isinstance(ex, Question):
         return questions.solved_source(ex)
     import importlib
     module = importlib.import_module(f"solutions.{ex.module}")
+    code = solution_code(inspect.getsourcefile(module), list(ex.functions), docstrings=True)
+    defined = {n.name for n in ast.parse(code).body}
+    used = {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)}
     own = {name for other in load_exercises().values() if other.module == ex.module for name in other.functions}
-    helpers = sorted(n for n in vars(module) if not n.startswith("__") and n not in own)
-    imports = f"from solutions.{ex.module} import {', '.join(helpers)}\n\n" if helpers else ""
-    return imports + "\n\n".join(inspect.getsource(fn) for fn in ex.functions.values())
+    imported = sorted(n for n in vars(module) if not n.startswith("__") and n not in own and n not in defined
+                      and (not n.startswith("_") or n in used))
+    imports = f"from solutions.{ex.module} import {', '.join(imported)}\n\n" if imported else ""
+    return imports + code
 
 
 def solved_notebook(path: str | Path, exercises: dict[str, Exercise] | None = None) -> dict:

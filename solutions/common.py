@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = [
     "Trajectory", "run", "Quadratic", "rosenbrock", "rosenbrock_grad",
-    "seed_data_000", "seed_data_001", "seed_data_004", "design_matrix",
+    "seed_data_000", "seed_data_001", "seed_data_003", "design_matrix",
 ]
 
 
@@ -179,8 +179,8 @@ def seed_data_001() -> tuple[np.ndarray, np.ndarray]:
     return x, 2.0 * x
 
 
-def seed_data_004(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """The noisy line of source article 004: ``y = 3x + 2 + 0.5 ε``, 100 points, x ~ U(0, 1).
+def seed_data_003(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The noisy line of source article 003: ``y = 3x + 2 + 0.5 ε``, 100 points, x ~ U(0, 1).
 
     Reproduces the article's ``np.random.seed(0); X = rand(100, 1); y = 3X + 2 + 0.5 randn(100, 1)``
     (the legacy global generator, so the numbers are the article's own); returned flat, shape (100,).

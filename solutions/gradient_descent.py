@@ -82,9 +82,9 @@ def linreg_loss(params: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
 
     Parameters
     ----------
-    params : ndarray, shape (d,)
-        :math:`\theta = (b, w_1, \dots, w_{d-1})`.
-    X : ndarray, shape (n, d)
+    params : ndarray, shape (d + 1,)
+        :math:`\theta = (b, w_1, \dots, w_d)`.
+    X : ndarray, shape (n, d + 1)
         The design matrix, whose first column is all ones (the bias).
     y : ndarray, shape (n,)
         The targets.
@@ -112,14 +112,14 @@ def linreg_grad(params: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    params : ndarray, shape (d,)
-    X : ndarray, shape (n, d)
+    params : ndarray, shape (d + 1,)
+    X : ndarray, shape (n, d + 1)
         The design matrix (with its column of ones).
     y : ndarray, shape (n,)
 
     Returns
     -------
-    ndarray, shape (d,)
+    ndarray, shape (d + 1,)
         One number per parameter: the per-sample gradients
         :math:`2 x_i (x_i^\top\theta - y_i)` averaged over the ``n`` samples.
 

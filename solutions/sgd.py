@@ -2,10 +2,10 @@ r"""Chapter 3 — stochastic and mini-batch gradient descent.
 
 Mini-batch SGD on a loss that is a mean over samples,
 :math:`J(\theta) = \frac1n\sum_{i=1}^n \ell_i(\theta)`, replaces the full gradient by
-the mean gradient of a *mini-batch* :math:`B \subset \{1, \dots, n\}`:
+the mean gradient of a *mini-batch* :math:`\mathcal B \subset \{1, \dots, n\}` of :math:`B` samples:
 
-.. math:: \theta \leftarrow \theta - \eta\, g_B(\theta), \qquad
-          g_B(\theta) = \frac1{|B|}\sum_{i \in B} \nabla\ell_i(\theta).
+.. math:: \theta \leftarrow \theta - \eta\, g_{\mathcal B}(\theta), \qquad
+          g_{\mathcal B}(\theta) = \frac1{B}\sum_{i \in \mathcal B} \nabla\ell_i(\theta).
 
 An *epoch* is one pass over a freshly shuffled dataset, cut into consecutive batches
 (the last one partial); an *iteration* is one update. ``batch_size = n`` is full-batch
@@ -52,24 +52,24 @@ def minibatch_indices(n: int, batch_size: int, rng: np.random.Generator) -> list
 
     With :math:`\pi` = ``rng.permutation(n)`` (drawn once per epoch), the batches are
 
-    .. math:: B_j = \{\pi_s : jb \le s < \min((j+1)b,\ n)\}, \qquad j = 0, \dots, \lceil n/b\rceil - 1,
+    .. math:: \mathcal B_j = \{\pi_s : jB \le s < \min((j+1)B,\ n)\}, \qquad j = 0, \dots, \lceil n/B\rceil - 1,
 
     so every sample is used exactly once per epoch; all batches have ``batch_size``
-    samples except the last, which holds the remaining :math:`n - b(\lceil n/b\rceil - 1)`.
+    samples except the last, which holds the remaining :math:`n - B(\lceil n/B\rceil - 1)`.
 
     Parameters
     ----------
     n : int
         The number of samples (``n >= 0``).
     batch_size : int
-        The batch size :math:`b \ge 1`; ``batch_size >= n`` gives one batch of all samples.
+        The batch size :math:`B \ge 1`; ``batch_size >= n`` gives one batch of all samples.
     rng : numpy.random.Generator
         The source of randomness; exactly one call ``rng.permutation(n)`` is made.
 
     Returns
     -------
     list of ndarray of int
-        :math:`\lceil n/b\rceil` index arrays, ``perm[s:s + batch_size]`` for
+        :math:`\lceil n/B\rceil` index arrays, ``perm[s:s + batch_size]`` for
         ``s in range(0, n, batch_size)`` (an empty list when ``n == 0``).
 
     Examples
@@ -92,32 +92,32 @@ def sgd_epoch(params: np.ndarray, X: np.ndarray, y: np.ndarray, *, lr: float, ba
               rng: np.random.Generator) -> np.ndarray:
     r"""One epoch of mini-batch SGD on linear regression with the mean squared error.
 
-    For each batch :math:`B` of :func:`minibatch_indices` ``(n, batch_size, rng)``, in order,
+    For each batch :math:`\mathcal B` of :func:`minibatch_indices` ``(n, batch_size, rng)``, in order,
 
-    .. math:: \theta \leftarrow \theta - \eta\, \frac{2}{|B|} X_B^\top (X_B\theta - y_B),
+    .. math:: \theta \leftarrow \theta - \eta\, \frac{2}{B} X_{\mathcal B}^\top (X_{\mathcal B}\theta - y_{\mathcal B}),
 
     the gradient of the batch's *mean* squared error (``linreg_grad(params, X[idx], y[idx])``,
     divided by the batch size, not by ``n``). Each batch's gradient is taken at the current
-    parameters, so one epoch makes :math:`\lceil n/b\rceil` updates.
+    parameters, so one epoch makes :math:`\lceil n/B\rceil` updates.
 
     Parameters
     ----------
-    params : ndarray, shape (d,)
+    params : ndarray, shape (d + 1,)
         The starting point :math:`\theta = (b, w_1, \dots)` (not modified).
-    X : ndarray, shape (n, d)
+    X : ndarray, shape (n, d + 1)
         The design matrix (with its column of ones).
     y : ndarray, shape (n,)
         The targets.
     lr : float
         The learning rate :math:`\eta`, constant during the epoch.
     batch_size : int
-        :math:`b`; ``1`` is single-sample SGD, ``n`` (or more) one full-batch GD step.
+        :math:`B`; ``1`` is single-sample SGD, ``n`` (or more) one full-batch GD step.
     rng : numpy.random.Generator
         Shuffles the epoch (through :func:`minibatch_indices`, one ``rng.permutation(n)``).
 
     Returns
     -------
-    ndarray, shape (d,)
+    ndarray, shape (d + 1,)
         The parameters after the epoch (a new array).
 
     Examples
@@ -310,7 +310,7 @@ def per_sample_grads(params: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.nda
 
     Returns
     -------
-    ndarray, shape (n, d)
+    ndarray, shape (n, d + 1)
     """
     X = np.asarray(X, dtype=float)
     r = X @ np.asarray(params, dtype=float) - np.asarray(y, dtype=float)
@@ -318,24 +318,24 @@ def per_sample_grads(params: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.nda
 
 
 def minibatch_grad_variance(params: np.ndarray, X: np.ndarray, y: np.ndarray, batch_size: int) -> float:
-    r"""The exact variance :math:`\mathbb E\lVert g_B - \nabla J\rVert^2` of a mini-batch gradient.
+    r"""The exact variance :math:`\mathbb E\lVert g_{\mathcal B} - \nabla J\rVert^2` of a mini-batch gradient.
 
-    For a batch :math:`B` of :math:`b` samples drawn uniformly *without* replacement (one
-    batch of a shuffled epoch), :math:`\mathbb E[g_B] = \nabla J` (unbiased) and
+    For a batch :math:`\mathcal B` of :math:`B` samples drawn uniformly *without* replacement (one
+    batch of a shuffled epoch), :math:`\mathbb E[g_{\mathcal B}] = \nabla J` (unbiased) and
 
-    .. math:: \mathbb E\lVert g_B - \nabla J\rVert^2 = \frac{\sigma^2}{b}\cdot\frac{n - b}{n - 1},
+    .. math:: \mathbb E\lVert g_{\mathcal B} - \nabla J\rVert^2 = \frac{\sigma^2}{B}\cdot\frac{n - B}{n - 1},
               \qquad \sigma^2 = \frac1n\sum_{i=1}^n \lVert\nabla\ell_i - \nabla J\rVert^2,
 
-    the :math:`\sigma^2/b` of independent samples times the finite-population correction
-    (zero for the full batch :math:`b = n`).
+    the :math:`\sigma^2/B` of independent samples times the finite-population correction
+    (zero for the full batch :math:`B = n`).
 
     Parameters
     ----------
-    params : ndarray, shape (d,)
-    X : ndarray, shape (n, d)
+    params : ndarray, shape (d + 1,)
+    X : ndarray, shape (n, d + 1)
     y : ndarray, shape (n,)
     batch_size : int
-        :math:`1 \le b \le n`.
+        :math:`1 \le B \le n`.
 
     Returns
     -------
@@ -366,7 +366,7 @@ ROBBINS_MONRO_CHOICES = {
 def minibatch_noise_ratio_answer() -> float:
     r"""``ex3_7``: how much smaller the mini-batch gradient's typical error is with ``batch_size`` 25.
 
-    The typical error is :math:`\sqrt{\mathbb E\lVert g_B - \nabla J\rVert^2}`. For a batch of
+    The typical error is :math:`\sqrt{\mathbb E\lVert g_{\mathcal B} - \nabla J\rVert^2}`. For a batch of
     :math:`B` distinct samples out of :math:`n` (:func:`minibatch_grad_variance`), its ratio
     to the single-sample one is
     :math:`\sqrt{\tfrac1B\cdot\tfrac{n-B}{n-1}} = \sqrt{\tfrac{75}{25 \cdot 99}} = 0.174`, whatever

@@ -60,26 +60,26 @@ def _read(lesson: str, pattern: str) -> dict[str, float]:
     return {k: float(v) for k, v in match.groupdict().items()}
 
 
-def _sources_004() -> dict[str, float]:
-    """Source 004's AdaGrad, 'RMSprop' and the fit without an intercept (05_adaptive, last section)."""
+def _sources_003() -> dict[str, float]:
+    """Source 003's AdaGrad, 'RMSprop' and the fit without an intercept (05_adaptive, last section)."""
     fig = _read("05_adaptive", rf"start: w = (?P<w0>{NUM}) \(the first draw.*\n"
                                rf"AdaGrad +w = (?P<w_ada>{NUM}), MSE (?P<mse_ada>{NUM})\n"
                                rf"'RMSprop' \(s \+= g\*\*2\) +w = (?P<w_rms>{NUM}), MSE (?P<mse_rms>{NUM})\n"
                                rf"(?:.*\n)best w without an intercept +w = (?P<w_best>{NUM}), MSE (?P<mse_best>{NUM})")
     fig |= _read("05_adaptive", rf"AdaGrad +with an intercept, lr = 0\.01: .*MSE (?P<mse_ada_b>{NUM})\n"
                                 rf"RMSprop +with an intercept, lr = 0\.01: .*MSE (?P<mse_rms_b>{NUM})")
-    tuned = _read("05_adaptive", r"regression \(source 004\): tuned lr" + rf" +{NUM}" * 3 + rf" +(?P<lr>{NUM})")
+    tuned = _read("05_adaptive", r"regression \(source 003\): tuned lr" + rf" +{NUM}" * 3 + rf" +(?P<lr>{NUM})")
     fig["adagrad_tuned_over_shared"] = tuned["lr"] / 0.01
     fig["walk"] = 2 * 0.01 * math.sqrt(1000)                   # AdaGrad's farthest travel in 1000 steps of eta
     return fig
 
 
 def _adam_steps() -> dict[str, float]:
-    """Step sizes of Adam without bias correction and of source 004's fixed divisor (05_adaptive)."""
+    """Step sizes of Adam without bias correction and of source 003's fixed divisor (05_adaptive)."""
     fig = _read("05_adaptive", rf"largest uncorrected step: (?P<peak>{NUM}) lr, at t = (?P<t_peak>\d+)")
-    fig |= _read("05_adaptive", rf"without bias correction \(source 004's formula\) +step / lr at t = 1, 10, 100, 1000: "
+    fig |= _read("05_adaptive", rf"without bias correction \(source 003's formula\) +step / lr at t = 1, 10, 100, 1000: "
                                 rf"(?P<first_uncorrected>{NUM})")
-    fig |= _read("05_adaptive", rf"divided by 1 - beta\*\*1000 \(source 004's code\) +step / lr at t = 1, 10, 100, 1000: "
+    fig |= _read("05_adaptive", rf"divided by 1 - beta\*\*1000 \(source 003's code\) +step / lr at t = 1, 10, 100, 1000: "
                                 rf"(?P<first_fixed>{NUM})")
     fig["first_uncorrected_at_001"] = 0.01 * fig["first_uncorrected"]
     fig["v_divisor"] = 1 - 0.999**1000
@@ -136,8 +136,8 @@ def _source_001_regression() -> dict[str, float]:
                  rf"after 1000 iterations \(b, w\) = \[(?P<b>{NUM}) +(?P<w>{NUM})\]")
 
 
-def _fits_004() -> dict[str, float]:
-    """Source 004's data: the best line through the origin and the least-squares line (05_adaptive)."""
+def _fits_003() -> dict[str, float]:
+    """Source 003's data: the best line through the origin and the least-squares line (05_adaptive)."""
     fig = _read("05_adaptive", rf"best w without an intercept +w = (?P<w_best>{NUM}), MSE (?P<mse_best>{NUM})")
     fig |= _read("05_adaptive", rf"least squares: \(b, w\) = \[(?P<b_ls>{NUM}) +(?P<w_ls>{NUM})\], "
                                 rf"MSE (?P<mse_ls>{NUM})")
@@ -148,12 +148,12 @@ def _first_batch() -> dict[str, float]:
     """The fit on the first batch only against the fit on all the data (03_sgd, last section)."""
     return _read("03_sgd", rf"source 000's data, first 3 of 6 *: \[(?P<b3>{NUM})\.? +(?P<w3>{NUM})\.?\] +"
                            rf"all 6: \[(?P<b6>{NUM})\.? +(?P<w6>{NUM})\.?\]\n"
-                           rf"source 004's data, first 10 of 100: \[(?P<b10>{NUM}) +(?P<w10>{NUM})\] +"
+                           rf"source 003's data, first 10 of 100: \[(?P<b10>{NUM}) +(?P<w10>{NUM})\] +"
                            rf"all 100: \[(?P<b100>{NUM}) +(?P<w100>{NUM})\]")
 
 
 def _gradient_dot_gradient() -> dict[str, float]:
-    """Source 003's ``v`` update with ``gradients - gradients.dot(gradients)``, run on a small gradient."""
+    """Source 004's ``v`` update with ``gradients - gradients.dot(gradients)``, run on a small gradient."""
     g = np.array([[1.0], [2.0]])                                # a (p, 1) gradient, as in the article
     try:
         g.dot(g)
@@ -168,7 +168,7 @@ def _gradient_dot_gradient() -> dict[str, float]:
 
 
 def _theta_per_sample() -> dict:
-    """Source 003's ``theta = np.zeros((n, 1))`` with ``n`` the number of samples, run on five samples."""
+    """Source 004's ``theta = np.zeros((n, 1))`` with ``n`` the number of samples, run on five samples."""
     m = 5
     X = np.column_stack([np.ones(m), np.arange(1.0, m + 1)])   # features plus the bias: 2 columns
     y = 2 * X[:, 1]
@@ -217,8 +217,8 @@ def _inverse_against_solve() -> dict[str, float]:
 FIGURES = {
     "errata-000-8": (lambda: {"epochs": 1000 / 6},
                      ["about as much data as {epochs:.0f} real epochs"], []),
-    "errata-004-6": (lambda: _read("03_sgd", rf"start +w = +(?P<w0>{NUM}) +MSE = +{NUM}\n"
-                                             rf"source 004 \(scale 1/n\) +w = +(?P<w_bad>{NUM}) +MSE = +(?P<mse_bad>{NUM})\n"
+    "errata-003-6": (lambda: _read("03_sgd", rf"start +w = +(?P<w0>{NUM}) +MSE = +{NUM}\n"
+                                             rf"source 003 \(scale 1/n\) +w = +(?P<w_bad>{NUM}) +MSE = +(?P<mse_bad>{NUM})\n"
                                              rf"correct \(scale 1\) +w = +(?P<w_ok>{NUM}) +MSE = +(?P<mse_ok>{NUM})\n"
                                              rf"best line through 0: w = (?P<w_best>{NUM})"),
                      ["$w$ moves only from ${w0:.3f}$ to ${w_bad:.3f}$ (MSE {mse_bad:.2f})",
@@ -238,20 +238,20 @@ FIGURES = {
                       "above 100 in about {share:.0f}% of the epochs, up to about {top:.0f}"], []),
     "errata-000-11": (_per_sample_rates, ["`eta` was exactly `0.0` for samples 4–6"],
                       [lambda f: f["rate4"] == f["rate5"] == f["rate6"] == 0.0 < min(f["rate1"], f["rate2"], f["rate3"])]),
-    "errata-004-4": (_adam_steps,
+    "errata-003-4": (_adam_steps,
                      ["$\\eta(1-\\beta_1)/\\sqrt{{1-\\beta_2}} \\approx {first_uncorrected:.2f}\\,\\eta$",
                       "({first_uncorrected_at_001:.4f} instead of 0.01 in our run)",
                       "to about ${peak:.1f}\\,\\eta$ around step {t_peak:.0f}"], []),
-    "errata-004-7": (_sources_004,
+    "errata-003-7": (_sources_003,
                      ["the second draw, $\\theta = {w0:.4f}$",
                       "both end at $\\theta = {w_ada:.4f}$, with MSE {mse_ada:.3f}",
                       "RMSprop reaches the least-squares MSE of {mse_rms_b:.3f}, and AdaGrad ends at {mse_ada_b:.3f}"],
                      [lambda f: (f["w_rms"], f["mse_rms"]) == (f["w_ada"], f["mse_ada"])]),
-    "errata-004-8": (_adam_steps,
+    "errata-003-8": (_adam_steps,
                      ["$1-0.999^{{1000}} \\approx {v_divisor:.3f}$", "The first step is about ${first_fixed:.1f}\\,\\eta$"],
                      []),
-    "errata-004-9": (_sources_004, ["MSE ≥ {mse_best:.3f}"], []),
-    "errata-004-10": (_sources_004,
+    "errata-003-9": (_sources_003, ["MSE ≥ {mse_best:.3f}"], []),
+    "errata-003-10": (_sources_003,
                       ["at most about $2\\eta\\sqrt{{1000}} \\approx {walk:.2f}$",
                        "it only gets from ${w0:.4f}$ to ${w_ada:.4f}$ (MSE {mse_ada:.3f}), far from the best slope "
                        "${w_best:.3f}$",
@@ -274,11 +274,11 @@ FIGURES = {
                       "$({b_opt:.0f}, {w_opt:.0f})$",
                       "badly conditioned ($\\kappa \\approx {kappa:.0f}$)",
                       "contracts by only $1 - 0.01\\cdot{mu:.3f}$ per step"], []),
-    "errata-003-6": (_theta_per_sample,
+    "errata-004-6": (_theta_per_sample,
                      ["So `X.dot(theta)` raises a `ValueError`",
                       "would also broadcast from `(m, 1)` and `(m,)` to an `(m, m)` matrix"],
                      [lambda f: f["raises"] == 1.0 and f["residual_shape"] == (f["m"], f["m"])]),
-    "errata-004-5": (_fits_004,
+    "errata-003-5": (_fits_003,
                      ["The best such model has $w = {w_best:.3f}$ and MSE ${mse_best:.3f}$",
                       "$(b, w) = ({b_ls:.3f}, {w_ls:.3f})$, has MSE ${mse_ls:.3f}$",
                       "capped at MSE {mse_best:.3f}"], []),
@@ -289,7 +289,7 @@ FIGURES = {
                       "$({b100:.2f}, {w100:.2f})$"],
                      [lambda f: (f["b3"], f["w3"]) == (f["b6"], f["w6"])]),
     # chapter 5
-    "errata-003-8": (_gradient_dot_gradient,
+    "errata-004-8": (_gradient_dot_gradient,
                      ["For `(p, 1)` arrays `gradients.dot(gradients)` raises a `ValueError`",
                       "it can be negative, and then $\\sqrt{{\\hat v}}$ is NaN"],
                      [lambda f: f["raises"] == f["negative"] == f["nan"] == 1.0]),
@@ -321,17 +321,17 @@ FIGURES = {
 # written as `_figures_written` returns them (powers of ten without braces: "10^-3").
 INPUTS = {
     "errata-001-5": {"0.01"},                   # the article's learning rate alpha
-    "errata-004-5": {"0.5"},                    # the article's noise level
+    "errata-003-5": {"0.5"},                    # the article's noise level
     "errata-001-12": {"10^-6"},               # PyTorch's constant in clip_grad_norm_
-    "errata-004-6": {"0.01"},                   # the article's learning rate
+    "errata-003-6": {"0.01"},                   # the article's learning rate
     "errata-000-10": {"0.01"},                  # the learning rate of the comparison
     "errata-000-12": {"0.9"},                   # beta in the example
     "errata-000-3": {"10^-3", "0.01"},        # the article's alpha and eta_0
-    "errata-003-2": {"10^-3", "0.9", "0.999", "10^-8"},     # Adam's default settings
-    "errata-004-3": {"0.9", "0.99"},            # RMSprop's rho: the lecture's and PyTorch's
-    "errata-004-7": {"0.01"},                   # the article's learning rate
-    "errata-004-8": {"0.9", "0.999"},           # the article's betas
-    "errata-004-10": {"0.01"},                  # the article's shared learning rate
+    "errata-004-2": {"10^-3", "0.9", "0.999", "10^-8"},     # Adam's default settings
+    "errata-003-3": {"0.9", "0.99"},            # RMSprop's rho: the lecture's and PyTorch's
+    "errata-003-7": {"0.01"},                   # the article's learning rate
+    "errata-003-8": {"0.9", "0.999"},           # the article's betas
+    "errata-003-10": {"0.01"},                  # the article's shared learning rate
 }
 
 

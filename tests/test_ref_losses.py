@@ -102,7 +102,7 @@ def test_regression_grads_by_finite_differences(rng, name):
 @pytest.mark.parametrize("fn", [L.mse_loss, L.mse_loss_grad, L.mae_loss, L.huber_loss, L.huber_loss_grad,
                                 L.binary_cross_entropy_with_logits, L.binary_cross_entropy_with_logits_grad])
 def test_shape_mismatch_is_an_error_not_a_broadcast(fn):
-    # (n, 1) against (n,) would broadcast to (n, n) (the sources' bug 001-6 and 003-6)
+    # (n, 1) against (n,) would broadcast to (n, n) (the sources' bug 001-6 and 004-6)
     with pytest.raises(ValueError, match="shape"):
         fn(np.zeros((5, 1)), np.zeros(5))
 

@@ -176,7 +176,7 @@ def test_rmsprop_magnitudes(ns, rng):
 
 
 @ex5_2.mistake("rmsprop_update", "RMSprop without its moving average: s += g**2 is AdaGrad "
-               "(source article 004's code)", anchor="rmsprop")
+               "(source article 003's code)", anchor="rmsprop")
 def rmsprop_no_average(params, grads, state, *, lr=1e-2, rho=0.99, eps=1e-8):
     g = np.asarray(grads, dtype=float)
     s = state.sq_avg + g * g
@@ -264,14 +264,14 @@ def _adam_moments(state, g, beta1, beta2):
 
 
 @ex5_3.mistake("adam_update", "Adam without bias correction (m and v used as they are, source article "
-               "004's formula): the first steps are about 3.16 lr", anchor="adam-bias-correction")
+               "003's formula): the first steps are about 3.16 lr", anchor="adam-bias-correction")
 def adam_no_correction(params, grads, state, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     g = np.asarray(grads, dtype=float)
     t, m, v = _adam_moments(state, g, beta1, beta2)
     return params - lr * m / (np.sqrt(v) + eps), ref.AdamState(t, m, v)
 
 
-@ex5_3.mistake("adam_update", "bias correction with the total number of iterations (source article 004's "
+@ex5_3.mistake("adam_update", "bias correction with the total number of iterations (source article 003's "
                "1 - beta**iterations with iterations = 1000) instead of the step t", anchor="adam-bias-correction")
 def adam_correction_total(params, grads, state, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     g = np.asarray(grads, dtype=float)
@@ -294,7 +294,7 @@ class _StateWithPrevious(ref.AdamState):
 
 
 @ex5_3.mistake("adam_update", "v built from squared gradient differences (g_t - g_{t-1})**2 (source "
-               "article 003's formula); v averages the squared gradients g_t**2", anchor="adam")
+               "article 004's formula); v averages the squared gradients g_t**2", anchor="adam")
 def adam_gradient_differences(params, grads, state, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     g = np.asarray(grads, dtype=float)
     g_prev = getattr(state, "g_prev", np.zeros_like(g))
@@ -307,7 +307,7 @@ def adam_gradient_differences(params, grads, state, *, lr=1e-3, beta1=0.9, beta2
 
 
 @ex5_3.mistake("adam_update", "eps * v_hat subtracted as a separate term instead of dividing m_hat by "
-               "sqrt(v_hat) + eps (source article 003's formula)", anchor="adam")
+               "sqrt(v_hat) + eps (source article 004's formula)", anchor="adam")
 def adam_eps_times_v(params, grads, state, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     g = np.asarray(grads, dtype=float)
     t, m, v = _adam_moments(state, g, beta1, beta2)

@@ -16,7 +16,7 @@ import numpy as np
 from autograder.framework import Exercise, Failure, Question
 from autograder.tests.problems import random_regression
 from solutions import sgd as ref
-from solutions.common import design_matrix, seed_data_000, seed_data_004
+from solutions.common import design_matrix, seed_data_000, seed_data_003
 from solutions.gradient_descent import linreg_grad
 
 ex3_1 = Exercise("ex3_1", ref.minibatch_indices, anchor="sgd-minibatch")
@@ -142,9 +142,9 @@ def test_random_problems(ns, rng):
 
 
 @ex3_2.test(points=2, rtol=1e-6, atol=1e-9)
-def test_trajectory_seed_004(ns, rng):
-    """25 epochs on seed 004's y = 3x + 2 + noise (with the intercept), batches of 10, lr 0.1: every epoch"""
-    x, y = seed_data_004()
+def test_trajectory_seed_003(ns, rng):
+    """25 epochs on seed 003's y = 3x + 2 + noise (with the intercept), batches of 10, lr 0.1: every epoch"""
+    x, y = seed_data_003()
     X = design_matrix(x)
     theta, out = np.zeros(2), {}
     for epoch in range(1, 26):
@@ -172,7 +172,7 @@ ex3_2.mistake("sgd_epoch", "every update uses the first batch_size samples, the 
 ex3_2.mistake("sgd_epoch", "no shuffling: the batches are taken in the order of the data")(
     _epoch_with(no_shuffle, _batch_grad))
 ex3_2.mistake("sgd_epoch", "the batch gradient is divided by n instead of the batch size "
-              "(source article 004's 2 / len(y))", anchor="sgd-seed-004")(
+              "(source article 003's 2 / len(y))", anchor="sgd-seed-003")(
     _epoch_with(ref.minibatch_indices, lambda p, X, y, idx, b: linreg_grad(p, X[idx], y[idx]) * len(idx) / len(y)))
 ex3_2.mistake("sgd_epoch", "the batch gradient is summed over the batch instead of averaged (missing 1/|B|)")(
     _epoch_with(ref.minibatch_indices, lambda p, X, y, idx, b: linreg_grad(p, X[idx], y[idx]) * len(idx)))

@@ -8,47 +8,16 @@ left unseen. It is never a copy: the book reads the module when it is built::
     ```{solution-code} ../solutions/adaptive.py
     :functions: adam_init, adam_update
     ```
+
+The code is chosen by :func:`autograder.lessons.solution_code`.
 """
 from __future__ import annotations
-
-import ast
-from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
-
-def _docstring_lines(node: ast.AST) -> tuple[int, int] | None:
-    """The 0-based [start, end) lines of a function's or class's docstring, if it has one."""
-    first = node.body[0]
-    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-        return first.lineno - 1, first.end_lineno
-    return None
-
-
-def solution_code(path: str | Path, names: list[str]) -> str:
-    """The code of the functions ``names`` of the module at ``path``, docstrings removed,
-    followed by the private helpers they call, directly or through another helper."""
-    source = Path(path).read_text(encoding="utf-8")
-    lines = source.splitlines()
-    defs = {n.name: n for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    missing = [n for n in names if n not in defs]
-    if missing:
-        raise ValueError(f"{path} defines no {', '.join(missing)}")
-    order = list(dict.fromkeys(names))       # the functions asked for, then the helpers, each once
-    for name in order:                         # (``order`` grows while it is walked)
-        for node in ast.walk(defs[name]):
-            if isinstance(node, ast.Name) and node.id.startswith("_") and node.id in defs and node.id not in order:
-                order.append(node.id)
-    blocks = []
-    for name in order:
-        node = defs[name]
-        start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
-        doc = _docstring_lines(node)
-        keep = lines[start:doc[0]] + lines[doc[1]:node.end_lineno] if doc else lines[start:node.end_lineno]
-        blocks.append("\n".join(keep))
-    return "\n\n\n".join(blocks)
+from autograder.lessons import solution_code    # the one implementation (solved lessons use it too)
 
 
 class SolutionCode(SphinxDirective):
