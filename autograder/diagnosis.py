@@ -3,13 +3,22 @@
 When a result is wrong, the scenario is run once more for each registered *mistake*
 (a deliberately wrong implementation); if the submission's result matches one, the
 feedback names the mistake and links the book section that explains it.
+
+The reference's result of a scenario, and each mistake's, depends only on the test and
+the seed (the scenario draws everything from ``test.rng(seed)``), so it is computed once
+per process and kept (:func:`_known_result`): in a batch every submission is graded at
+the same seed, and the reference then runs once per test, not once per submission. A
+kept result is frozen (its arrays read-only), so no later use can change it.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
+import numpy as np
+
 from .compare import compare
-from .namespace import Failure, LocalSubject, Namespace, NotAttempted, StudentError
+from .namespace import Failure, LocalSubject, Namespace, NotAttempted, StudentError, Value
 from .registry import FAILED, NOT_ATTEMPTED, PASSED, Exercise, Outcome, Test
 
 
@@ -21,11 +30,53 @@ def _scenario_result(test: Test, subject, seed: int):
         return "failure", str(exc)
 
 
+CACHE_SIZE = 4096           # results kept per process (a batch needs one per test and mistake)
+_RESULTS: OrderedDict = OrderedDict()
+
+
+def _freeze(x: Any) -> Any:
+    """Make every array in a result read-only (in place), so that a kept result cannot change."""
+    if isinstance(x, Value):
+        _freeze(x.plain)
+    elif isinstance(x, np.ndarray):
+        x.setflags(write=False)
+    elif isinstance(x, (list, tuple)):          # a Record is a tuple
+        for item in x:
+            _freeze(item)
+    elif isinstance(x, dict):
+        for item in x.values():
+            _freeze(item)
+    return x
+
+
+def _known_result(test: Test, functions: dict, seed: int):
+    """:func:`_scenario_result` of the in-process ``functions`` (the reference, or a mistake),
+    computed once per (test, functions, seed) in this process; an exception it raises is
+    raised again each time."""
+    key = (test.scenario, test.exercise.id, tuple(functions.items()), seed)
+    try:
+        _RESULTS.move_to_end(key)
+        found = _RESULTS[key]
+    except KeyError:
+        try:
+            kind, result = _scenario_result(test, LocalSubject(functions), seed)
+            found = ("returned", (kind, _freeze(result)))
+        except Exception as exc:  # noqa: BLE001 - kept, and raised to every caller
+            found = ("raised", exc)
+        _RESULTS[key] = found
+        if len(_RESULTS) > CACHE_SIZE:
+            _RESULTS.popitem(last=False)
+    how, value = found
+    if how == "raised":
+        raise value.with_traceback(None)
+    return value
+
+
 def run_test(test: Test, subject, seed: int) -> Outcome:
     """Grade one test: the subject's result against the reference's, with a diagnosis."""
     ex = test.exercise
     fail = lambda msg, status=FAILED: Outcome(ex.id, test.title, 0.0, test.points, status, msg)  # noqa: E731
-    kind, expected = _scenario_result(test, ex.reference(), seed)
+    kind, expected = _known_result(test, ex.functions, seed)
     if kind != "ok":
         raise RuntimeError(f"the reference fails its own test {test.title}: {expected}")
     try:
@@ -53,7 +104,7 @@ def diagnose(test: Test, seed: int, kind: str, got: Any) -> str:
     for mistake in ex.mistakes:
         functions = {**ex.functions, mistake.replaces: mistake.function}
         try:
-            m_kind, m_result = _scenario_result(test, LocalSubject(functions), seed)
+            m_kind, m_result = _known_result(test, functions, seed)
         except Exception:  # noqa: BLE001 - a mistake that cannot run this scenario matches nothing
             continue
         try:

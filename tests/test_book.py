@@ -7,9 +7,7 @@ Chromium is installed (``make test`` installs it on CI).
 """
 import functools
 import http.server
-import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -90,13 +88,6 @@ def test_api_reference_documents_the_library(html):
         assert name in text, name
 
 
-def _chromium():
-    for path in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
-        if os.access(path, os.X_OK) and shutil.which("chromedriver"):
-            return path
-    return None
-
-
 @pytest.fixture(scope="module")
 def server(html):
     class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -108,26 +99,6 @@ def server(html):
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    binary = _chromium()
-    if binary is None:
-        pytest.skip("no Chromium here (make test installs it on CI)")
-    os.environ["SE_OFFLINE"] = "true"
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                 "--window-size=1280,1600", f"--user-data-dir={tmp_path_factory.mktemp('chrome')}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    yield driver
-    driver.quit()
 
 
 # Elements of the page that scroll or clip sideways although their content is wider (display

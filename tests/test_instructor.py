@@ -149,26 +149,6 @@ def adam_update(params, grads, state, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e
     assert not pair or pair[0].score < 0.05       # 0.09 if the signatures counted
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    from test_book import _chromium
-    if _chromium() is None:
-        pytest.skip("no Chromium here")
-    os.environ["SE_OFFLINE"] = "true"
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    options = webdriver.ChromeOptions()
-    options.binary_location = _chromium()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                 "--window-size=1280,1600", f"--user-data-dir={tmp_path_factory.mktemp('chrome')}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    yield driver
-    driver.quit()
-
-
 def _no_errors(browser):
     return [e for e in browser.get_log("browser") if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]]
 

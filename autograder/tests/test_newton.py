@@ -581,19 +581,19 @@ def _decrement_problem():
 
 
 @ex7_8.mistake("newton_decrement_example_answer", "λ², without the square root: λ = (gᵀH⁻¹g)^(1/2)")
-def decrement_squared():
+def decrement_example_squared():
     g, H = _decrement_problem()
     return float(g @ np.linalg.solve(H, g))
 
 
 @ex7_8.mistake("newton_decrement_example_answer", "the gradient's norm ‖g‖: the decrement weighs g by H⁻¹, "
                "which is what makes it independent of the coordinates")
-def decrement_gradient_norm():
+def decrement_example_gradient_norm():
     return float(np.linalg.norm(_decrement_problem()[0]))
 
 
 @ex7_8.mistake("newton_decrement_example_answer", "λ²/2, the decrease the quadratic model predicts "
                "(here J(θ) - J*), not the decrement λ itself")
-def decrement_half_square():
+def decrement_example_half_square():
     g, H = _decrement_problem()
     return float(g @ np.linalg.solve(H, g)) / 2
