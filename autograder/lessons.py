@@ -10,8 +10,8 @@ from ``solutions/`` (never edited by hand):
   output, so that a reader sees what a check says;
 * a markdown cell tagged ``solution-ex5_3`` — the reference solution, folded: its code
   without the docstring, with the private helpers it calls, read from ``solutions/`` by
-  the book's ``solution-code`` directive (``book/_ext/solution_code.py``) when the book
-  is built.
+  the book's ``solution-code`` directive (``book/_ext/solution_code.py``, which calls
+  :func:`solution_code`) when the book is built.
 
 A question (:class:`autograder.questions.Question`) has the same three cells: the answer
 cell ``largest_stable_lr = None  # ex2_5: your answer, ...``, the check

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import json
 import symtable
 from dataclasses import dataclass, field
@@ -130,7 +131,7 @@ class Scope:
                 self._bind(name)
             return True
         for name in names:
-            code = " ".join((ast.get_source_segment(text, node) or "").split())
+            code = " ".join(_segment(text, node).split())
             self.skipped[name] = (label, node.lineno, code if len(code) <= 60 else code[:57] + "...", why)
         # A skipped statement may rebind or change what it mentions (``paths[k] = ...`` in a
         # loop, ``history.append(...)``): a kept assignment that read it could fail.
@@ -187,10 +188,27 @@ class Scope:
                              "literal or a call of numpy / math / collections at the top of a cell")
 
 
+@functools.lru_cache(maxsize=4)
+def _encoded_lines(text: str) -> tuple[bytes, ...]:
+    """The lines of a cell's text (joined with ``\\n`` only), UTF-8 encoded as AST offsets count."""
+    return tuple(line.encode() for line in text.split("\n"))
+
+
+def _segment(text: str, node: ast.stmt) -> str:
+    """The source of the top-level statement ``node`` of ``text`` (:func:`ast.get_source_segment`,
+    without splitting the whole cell again for each statement)."""
+    lines = _encoded_lines(text)
+    first, last = node.lineno - 1, node.end_lineno - 1
+    if first == last:
+        return lines[first][node.col_offset:node.end_col_offset].decode()
+    return b"\n".join([lines[first][node.col_offset:], *lines[first + 1:last],
+                       lines[last][:node.end_col_offset]]).decode()
+
+
 def _globals_read(node: ast.FunctionDef | ast.AsyncFunctionDef, text: str) -> set[str]:
     """The global names a function (and the functions nested in it) reads."""
     try:
-        table = symtable.symtable(ast.get_source_segment(text, node, padded=True) or "", "<cell>", "exec")
+        table = symtable.symtable(_segment(text, node), "<cell>", "exec")
     except (SyntaxError, ValueError, RecursionError):
         return set()
     names: set[str] = set()

@@ -32,6 +32,7 @@ gradebook, Gradescope) is the machinery of every exercise::
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import sys
 from dataclasses import dataclass
@@ -91,6 +92,25 @@ def literal_answer(node: ast.expr, name: str, choices: tuple | None = None) -> A
     return Answer(ANSWERED, value)
 
 
+@functools.lru_cache(maxsize=256)
+def _assignments(source: str) -> tuple[tuple[str, ast.expr], ...]:
+    """The top-level assignments ``name = value`` of one cell, in order (none if it does not
+    parse). Kept for the cells last read: every question of a submission reads the same cells."""
+    source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line    # IPython magics, shell lines
+                       for line in source.splitlines())
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ()
+    found: list[tuple[str, ast.expr]] = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            found += [(t.id, node.value) for t in node.targets if isinstance(t, ast.Name)]
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            found.append((node.target.id, node.value))
+    return tuple(found)
+
+
 def read_answer(sources, name: str, choices: tuple | None = None) -> Answer:
     """The answer to ``name`` in code ``sources`` (cells in order): its last top-level assignment.
 
@@ -98,18 +118,9 @@ def read_answer(sources, name: str, choices: tuple | None = None) -> Answer:
     """
     found = None
     for source in sources:
-        source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line    # IPython magics, shell lines
-                           for line in str(source).splitlines())
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        for node in tree.body:
-            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
-                found = node.value
-            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
-                    and node.target.id == name and node.value is not None:
-                found = node.value
+        for target, value in _assignments(str(source)):
+            if target == name:
+                found = value
     if found is None:
         return Answer(MISSING, message=f"no answer: the submission has no line `{name} = <your answer>` "
                                        "at the top level of a cell")
