@@ -59,6 +59,7 @@ def test_chapter_shows_math_figures_and_folded_solutions(html, chapter):
     assert all('<span class="k">def</span>' in f for f in folded), "a folded solution holds no code"
     assert not any('class="sd"' in f for f in folded), "a folded solution repeats the stub's docstring"
     assert "NotImplementedError" in text, "the exercise stubs are not shown"
+    assert "glossary.html#term-" in text, "the chapter links no term of the glossary"
     plain = re.sub(r"<[^>]+>", "", text)
     assert "= check(" in plain and "not attempted yet" in plain, "the reader is not shown what a check says"
 
