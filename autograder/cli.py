@@ -13,7 +13,8 @@ from pathlib import Path
 from .framework import load_exercises, select
 from .files import write_atomic
 from .limits import MEMORY_MB, TIMEOUT
-from .sandbox import ISOLATIONS, IsolationError, Limits, prestart, resolve_isolation
+from .isolation import ISOLATIONS, IsolationError, resolve_isolation
+from .sandbox import Limits, prestart
 
 
 def _expand(paths: list[str]) -> list[str]:

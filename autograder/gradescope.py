@@ -42,7 +42,7 @@ from pathlib import Path
 from .files import atomic_path
 from .framework import load_exercises, select
 from .limits import MEMORY_MB, TIMEOUT
-from .sandbox import ISOLATIONS
+from .isolation import ISOLATIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -220,7 +220,7 @@ def build_zip(out, patterns=None, *, timeout: float = TIMEOUT, memory_mb: int = 
         Overrides of the tests' visibility, ``EX[::TEST]=LEVEL`` (see :mod:`autograder.visibility`);
         each test of ``results.json`` carries its visibility, which Gradescope applies.
     isolation : str
-        ``auto``, ``bwrap`` or ``process`` (see :mod:`autograder.sandbox`): ``bwrap`` makes
+        ``auto``, ``bwrap`` or ``process`` (see :mod:`autograder.isolation`): ``bwrap`` makes
         every run refuse to grade (a readable zero) where Gradescope's container refuses
         namespaces. Whatever the isolation, ``setup.sh`` makes the reference unreadable to
         every user but root.

@@ -12,7 +12,7 @@ unprivileged jails, applied between fork and exec of the worker.
   ``/proc/<pid>/mem``, ``environ`` or ``cwd``.
 
 Each piece reports whether it is available here (:func:`landlock_abi`, :func:`seccomp_filter`);
-:func:`autograder.sandbox.resolve_isolation` says in words what held.
+:func:`autograder.isolation.resolve_isolation` says in words what held.
 """
 from __future__ import annotations
 

@@ -48,7 +48,8 @@ from autograder.framework import load_exercises  # noqa: E402
 from autograder.grade import grade_submission  # noqa: E402
 from autograder.lessons import solved_notebook  # noqa: E402
 from autograder.loader import read_submission  # noqa: E402
-from autograder.sandbox import ISOLATIONS, Limits, WorkerSubject, resolve_isolation  # noqa: E402
+from autograder.isolation import ISOLATIONS, resolve_isolation  # noqa: E402
+from autograder.sandbox import Limits, WorkerSubject  # noqa: E402
 
 
 def _cpu() -> tuple[float, float]:

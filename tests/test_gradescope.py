@@ -261,7 +261,7 @@ def test_a_grader_that_cannot_run_gives_a_readable_zero(zip_path, tmp_path):
 def test_the_reference_in_autograder_source_is_out_of_reach(zip_path, tmp_path, isolation):
     """A submission whose first exercise answers right only if it can read the reference in
     /autograder/source (or the venv's installed copy) loses exactly that exercise's points."""
-    from autograder.sandbox import IsolationError, resolve_isolation
+    from autograder.isolation import IsolationError, resolve_isolation
     try:
         resolve_isolation(isolation)
     except IsolationError as exc:

@@ -15,7 +15,8 @@ import pytest
 
 from autograder.framework import load_exercises, select
 from autograder.grade import grade_submission
-from autograder.sandbox import IsolationError, Limits, resolve_isolation
+from autograder.isolation import IsolationError, resolve_isolation
+from autograder.sandbox import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = select(load_exercises(), ["ex1_1", "ex1_2"])
@@ -242,15 +243,15 @@ def test_the_worker_never_imports_the_reference():
 
 
 def test_an_isolation_that_is_not_here_refuses_to_grade(monkeypatch):
-    import autograder.sandbox as sandbox
-    monkeypatch.setattr(sandbox, "bwrap_binary", lambda: None)
-    sandbox._resolve_isolation.cache_clear()
+    import autograder.isolation as isolation
+    monkeypatch.setattr(isolation, "bwrap_binary", lambda: None)
+    isolation._resolve_isolation.cache_clear()
     try:
         with pytest.raises(IsolationError, match="no bwrap"):
-            sandbox.resolve_isolation("bwrap")
-        assert sandbox.resolve_isolation("auto").kind == "process"
+            isolation.resolve_isolation("bwrap")
+        assert isolation.resolve_isolation("auto").kind == "process"
     finally:
-        sandbox._resolve_isolation.cache_clear()
+        isolation._resolve_isolation.cache_clear()
 
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if not r.startswith("/proc")])
@@ -320,11 +321,11 @@ def test_every_report_names_its_isolation_and_an_instructor_can_require_one(tmp_
     import csv
     import json
 
-    import autograder.sandbox as sandbox
+    import autograder.isolation as isolation
     from autograder.cli import main
     path = tmp_path / "s.py"
     path.write_text(f"ROOT = ''\nPORT = 0\n{PRELUDE}\ndef steal(y_pred, y):\n    return None\n", encoding="utf-8")
-    kind = sandbox.resolve_isolation().kind
+    kind = isolation.resolve_isolation().kind
     args = ["grade", str(path), "--exercise", "ex1_1", "--seed", "1"]
     assert main(args + ["--csv", str(tmp_path / "g.csv"), "--output", str(tmp_path / "r.txt")]) == 0
     assert f"isolation {kind}" in (tmp_path / "r.txt").read_text()
@@ -333,11 +334,11 @@ def test_every_report_names_its_isolation_and_an_instructor_can_require_one(tmp_
     assert json.loads((tmp_path / "r.json").read_text())["isolation"] == kind
     assert main(args + ["--format", "gradescope", "--output", str(tmp_path / "g.json")]) == 0
     assert f"Isolation: {kind}" in json.loads((tmp_path / "g.json").read_text())["output"]
-    monkeypatch.setattr(sandbox, "bwrap_binary", lambda: None)       # a machine without bubblewrap
-    sandbox._resolve_isolation.cache_clear()
+    monkeypatch.setattr(isolation, "bwrap_binary", lambda: None)       # a machine without bubblewrap
+    isolation._resolve_isolation.cache_clear()
     try:
         capsys.readouterr()
         assert main(args + ["--isolation", "bwrap"]) == 2
         assert "grading refused" in capsys.readouterr().err
     finally:
-        sandbox._resolve_isolation.cache_clear()
+        isolation._resolve_isolation.cache_clear()
