@@ -1,6 +1,7 @@
 """Grading many submissions: deterministic shards, parallel jobs, a progress bar, a CSV gradebook."""
 from __future__ import annotations
 
+import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -20,6 +21,20 @@ def shard(paths: list[str], k: int, n: int) -> list[str]:
     if not 1 <= k <= n:
         raise ValueError(f"--shard K/N needs 1 <= K <= N, not {k}/{n}")
     return sorted(paths)[k - 1::n]
+
+
+def _bind_job(counter, jobs: int) -> None:
+    """A batch job's first act: take a CPU of its own (the ``k``-th job the ``k``-th CPU), when
+    there are CPUs enough for every job; see :func:`autograder.sandbox.one_cpu`."""
+    with counter.get_lock():
+        k = counter.value
+        counter.value += 1
+    try:
+        allowed = sorted(os.sched_getaffinity(0))
+        if jobs <= len(allowed):
+            os.sched_setaffinity(0, {allowed[k % len(allowed)]})
+    except (AttributeError, OSError):
+        pass
 
 
 def _grade_one(args) -> Report:
@@ -70,7 +85,9 @@ def grade_many(paths: list[str], patterns, *, seed: int, jobs: int = 1, limits: 
             if progress:
                 progress.update(reports[i])
         return reports
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+    context = get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_bind_job,
+                             initargs=(context.Value("i", 0), jobs)) as pool:
         futures = {pool.submit(_grade_one, item): i for i, item in enumerate(work)}
         for future in as_completed(futures):
             i = futures[future]

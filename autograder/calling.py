@@ -11,17 +11,18 @@ from typing import Callable
 
 import numpy as np
 
-from .plain import dumps, loads, to_plain
+from .plain import decode, identical, to_plain
 
 
-def invoke(fn: Callable, objects: dict, request: str, on_call=None) -> dict:
-    """Call ``fn`` on the arguments encoded in ``request``; return a JSON-able response.
+def invoke(fn: Callable, objects: dict, request, on_call=None) -> dict:
+    """Call ``fn`` on the arguments ``request`` (a :func:`plain.encode` tree of ``(args, kwargs)``).
 
     This is the one place where submitted code is called, in the worker process and in
-    :class:`LocalSubject` alike. Arguments are decoded into fresh copies; the result and
-    the arguments *after* the call are converted to plain data (so the grader can see
-    mutation); the raw result is kept in ``objects`` under a handle so that it can be
-    passed back (an optimiser state, say) as the student's own object.
+    :class:`LocalSubject` alike. Arguments are decoded into fresh copies and the result is
+    converted to plain data; ``mutated`` names the first argument (its position, or its
+    keyword) that the call modified in place, else is None. The raw result is kept in
+    ``objects`` under a handle so that it can be passed back (an optimiser state, say) as
+    the student's own object.
     """
     def resolve(handle):
         obj = objects[handle["id"]]
@@ -29,7 +30,8 @@ def invoke(fn: Callable, objects: dict, request: str, on_call=None) -> dict:
             obj = obj[i]
         return obj
 
-    args, kwargs = loads(request, resolve)
+    args, kwargs = decode(request, resolve)
+    before = [to_plain(a) for a in args], {k: to_plain(v) for k, v in kwargs.items()}
     try:
         if on_call is not None:
             on_call(True)
@@ -45,9 +47,19 @@ def invoke(fn: Callable, objects: dict, request: str, on_call=None) -> dict:
         return {"status": "raised", "error": exception_summary(exc)}
     handle = len(objects)
     objects[handle] = result
-    return {"status": "ok", "handle": handle,
-            "value": dumps(to_plain(result)),
-            "after": dumps((to_plain(list(args)), to_plain(kwargs)))}
+    return {"status": "ok", "handle": handle, "value": to_plain(result), "mutated": _mutated(before, args, kwargs)}
+
+
+def _mutated(before: tuple, args: list, kwargs: dict):
+    """The position (or keyword) of the first argument that is no longer what it was, else None."""
+    positional, keywords = before
+    for i, (was, arg) in enumerate(zip(positional, args)):
+        if not identical(was, to_plain(arg)):
+            return i
+    for key, was in keywords.items():
+        if not identical(was, to_plain(kwargs[key])):
+            return key
+    return None
 
 
 def exception_summary(exc: BaseException) -> str:

@@ -1,6 +1,7 @@
 """Comparing a submission's plain result with the reference's, and saying what differs."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,10 @@ def _is_number(x: Any) -> bool:
 
 def compare(got: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9, where: str = "") -> str | None:
     """``None`` if ``got`` matches ``expected`` (the reference's plain result), else what differs."""
-    got, expected = _unwrap(got), _unwrap(expected)
+    return _compare(_unwrap(got), _unwrap(expected), rtol, atol, where)
+
+
+def _compare(got: Any, expected: Any, rtol: float, atol: float, where: str) -> str | None:
     at = f"{where}: " if where else ""
     if isinstance(expected, dict):
         if not isinstance(got, dict):
@@ -39,7 +43,7 @@ def compare(got: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9, 
         for key in expected:
             if key not in got:
                 return f"{at}missing {key!r}"
-            msg = compare(got[key], expected[key], rtol=rtol, atol=atol, where=f"{where} → {key}" if where else str(key))
+            msg = _compare(got[key], expected[key], rtol, atol, f"{where} → {key}" if where else str(key))
             if msg:
                 return msg
         return None
@@ -51,7 +55,7 @@ def compare(got: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9, 
         fields = expected.fields if isinstance(expected, Record) else None
         for i, (g, e) in enumerate(zip(got, expected)):
             label = fields[i] if fields else f"[{i}]"
-            msg = compare(g, e, rtol=rtol, atol=atol, where=f"{where} → {label}" if where else f"result {label}")
+            msg = _compare(g, e, rtol, atol, f"{where} → {label}" if where else f"result {label}")
             if msg:
                 return msg
         return None
@@ -77,6 +81,9 @@ def compare(got: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9, 
             return f"{at}returned {describe(got)}; expected a number like {expected!r}"
         if isinstance(expected, int) and isinstance(got, int) and got != expected:
             return f"{at}is {got}; expected {expected}"
+        g, e = float(got), float(expected)
+        if math.isfinite(g) and math.isfinite(e) and abs(g - e) <= atol + rtol * abs(e):
+            return None                                   # np.isclose's test, for two finite floats
         return _compare_values(np.array(float(got)), np.array(float(expected)), rtol, atol, at, dtype)
     if isinstance(expected, Opaque) or isinstance(got, Opaque):
         return None if got == expected else f"{at}returned {describe(got)}; expected {describe(expected)}"

@@ -8,11 +8,17 @@ In the worker each such name is a stub; calling it sends plain data here, the fu
 runs in the grader and plain data goes back. Nothing else crosses: no source, no code
 object, no expected value — and the functions of the exercise being graded are refused
 (using them scores zero, as before).
+
+The exception is :data:`OPEN`: objectives whose code is no secret (test functions such as
+Rosenbrock's, none of them an exercise's answer, nothing but numpy inside). The worker
+gets their source and runs its own copy, instead of asking the grader at every call (about
+760 round trips a complete submission). ``tests/test_isolation.py`` holds them to that.
 """
 from __future__ import annotations
 
 import ast
 import importlib
+import inspect
 import re
 import importlib.util
 import sys
@@ -26,6 +32,23 @@ from .plain import Opaque, dumps, loads, to_plain
 FUNCTION_TAG = re.compile(r'"__function__":\["([^"]*)","([^"]*)"\]')   # how plain.dumps sends a function
 REFERENCE = "solutions"
 TESTS = "autograder.tests"
+
+
+#: ``(module, name)`` of the functions whose source the worker receives (see the module docstring).
+OPEN = frozenset({
+    ("solutions.common", "rosenbrock"), ("solutions.common", "rosenbrock_grad"),
+    ("solutions.newton", "four_wells"), ("solutions.newton", "four_wells_grad"),
+    ("autograder.tests.test_gradient_descent", "quadratic_loss"),
+    ("autograder.tests.test_gradient_descent", "quadratic_grad"),
+    ("autograder.tests.test_backprop", "wavy"),
+    ("autograder.tests.test_newton", "quadratic_hess"),
+})
+
+
+@lru_cache(maxsize=None)
+def open_source(module: str, name: str) -> str:
+    """The source of an :data:`OPEN` function, as the worker compiles it."""
+    return inspect.getsource(getattr(importlib.import_module(module), name))
 
 
 def _within(module: str, package: str) -> bool:
@@ -51,6 +74,8 @@ def describe(module: str, name: str) -> dict:
     if not isinstance(module, str) or not isinstance(name, str) or name.startswith("__") \
             or not (_within(module, REFERENCE) or _within(module, TESTS)):
         return {"kind": "missing"}
+    if (module, name) in OPEN:
+        return {"kind": "open", "source": open_source(module, name)}
     if module not in sys.modules and name in _top_level_functions(module):
         return {"kind": "function"}          # e.g. solutions.plotting: no matplotlib import for a name
     try:

@@ -9,7 +9,7 @@ from .diagnosis import run_exercise
 from .loader import SubmissionError, read_submission
 from .questions import Question, submission_sources
 from .registry import FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, Exercise, Outcome
-from .sandbox import Limits, WorkerSubject
+from .sandbox import Limits, WorkerSubject, one_cpu
 
 
 @dataclass
@@ -76,7 +76,7 @@ def grade_submission(path: str | Path, exercises: dict[str, Exercise], *, seed: 
     if graded and not sub.defined & set(graded):
         report.notes.append("no exercise function is defined in the submission "
                             f"(looked for {', '.join(sorted(graded))})")
-    with WorkerSubject(sub.cells, graded, limits) as worker:
+    with one_cpu(), WorkerSubject(sub.cells, graded, limits) as worker:
         report.isolation, report.isolation_detail = worker.isolation.kind, worker.isolation.detail
         worker.start()
         if worker.load_failure:

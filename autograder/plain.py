@@ -208,6 +208,16 @@ def _decode(x: Any, resolve=None) -> Any:
     raise ValueError(f"unknown plain-data tag {key!r}")
 
 
+def encode(obj: Any) -> Any:
+    """Plain data (and generators, handles, the grader's functions) as a JSON-able tree."""
+    return _encode(obj)
+
+
+def decode(tree: Any, resolve=None) -> Any:
+    """Decode :func:`encode` output (fresh copies); ``resolve(handle)`` turns handles back into objects."""
+    return _decode(tree, resolve)
+
+
 def dumps(obj: Any) -> str:
     """Encode plain data (and generators, handles) as one line of JSON."""
     return json.dumps(_encode(obj), allow_nan=True, separators=(",", ":"))
@@ -216,3 +226,17 @@ def dumps(obj: Any) -> str:
 def loads(text: str, resolve=None) -> Any:
     """Decode :func:`dumps` output; ``resolve(handle)`` turns handles back into objects."""
     return _decode(json.loads(text), resolve)
+
+
+def identical(a: Any, b: Any) -> bool:
+    """Whether two plain values are the same: same types, shapes and values (NaN equals NaN)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+                and np.array_equal(a, b, equal_nan=True))
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(identical(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(identical(a[k], b[k]) for k in a)
+    if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
+        return True
+    return type(a) is type(b) and a == b

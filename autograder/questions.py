@@ -147,7 +147,7 @@ class AnswerSubject:
     def __init__(self, question: "Question", answer: Answer):
         self.question, self.answer, self.objects = question, answer, {}
 
-    def invoke(self, name: str, request: str) -> dict:
+    def invoke(self, name: str, request) -> dict:
         if name != self.question.function_name:
             return {"status": "missing"}
         if self.answer.status == ANSWERED:

@@ -10,12 +10,16 @@ one JSON line each:
 
 ``{"op": "load", "cells": [[file, label, code], ...], "graded": [name, ...]}``
     execute the selected code of the submission, cell by cell, one namespace per file;
-``{"op": "begin", "cpu": seconds}``
+``{"op": "begin", "cpu": seconds, "cpus": [n, ...]}``
     fork a child for one exercise (answer ``{"status": "ok", "pid": ...}``), with that much
     CPU time: every exercise starts from the freshly loaded submission, so whatever one
-    exercise's code patches or breaks cannot touch the next;
+    exercise's code patches or breaks cannot touch the next. ``cpus`` (also in ``load``)
+    are the CPUs the grader runs on: the worker moves there, since a call crosses between
+    the two processes thousands of times and each crossing between CPUs costs a wake-up
+    of the other one;
 ``{"op": "call", "name": ..., "request": ...}`` (served by the child)
-    call a function of the submission (see :func:`autograder.calling.invoke`);
+    call a function of the submission (see :func:`autograder.calling.invoke`); the
+    arguments, and the ``value`` of the answer, are :func:`autograder.plain.encode` trees;
 ``{"op": "end"}`` (child)
     the child exits. Whenever a child ends, however it ends, this process writes
     ``{"status": "exited", "code": ..., "cpu": ...}`` on a line of its own.
@@ -26,7 +30,8 @@ sends its (plain-data) arguments to the grader, which runs the reference there a
 back plain data — and refuses when the function belongs to the exercise being graded; a
 NamedTuple type becomes a namedtuple with the same fields; ``autograder.check`` does
 nothing. Callables that a graded test passes to the submission (an objective and its
-gradient) arrive the same way. While the worker waits for such an answer it writes
+gradient) arrive the same way, except the few whose code is no secret
+(``autograder.facade.OPEN``): their source arrives and runs here. While the worker waits for such an answer it writes
 ``{"status": "callback", ...}`` and reads the grader's frame.
 
 Heavy libraries (matplotlib, scipy, torch ...) that a notebook imports at the top are
@@ -71,6 +76,7 @@ def _drop_privileges() -> None:
 
 def main(request_fd: int, response_fd: int) -> None:
     _drop_privileges()
+    import __future__
     import importlib.abc
     import importlib.machinery
     import importlib.util
@@ -80,9 +86,10 @@ def main(request_fd: int, response_fd: int) -> None:
     from collections import namedtuple
 
     import numpy as np  # noqa: F401 - imported before any submitted code runs
+    import numpy.random  # noqa: F401 - numpy imports it lazily: else every exercise's child would (0.6 s a submission)
 
     from olfworker.calling import exception_summary, invoke
-    from olfworker.plain import Record, dumps, loads, to_plain
+    from olfworker.plain import Record, dumps, encode, loads, to_plain
 
     dumps_line, loads_line = json.dumps, json.loads
     getpid, read, write, exit_now, fork, wait4 = os.getpid, os.read, os.write, os._exit, os.fork, os.wait4
@@ -178,6 +185,11 @@ def main(request_fd: int, response_fd: int) -> None:
             value = importlib.import_module(f"{name}.{attr}")
         elif kind == "library":
             value = importlib.import_module(reply["name"])
+        elif kind == "open":            # code that is no secret (facade.OPEN): this process runs its own copy
+            scope = {"np": np, "__name__": name, "__builtins__": __builtins__}
+            exec(compile(reply["source"], f"<{name}.{attr}>", "exec", __future__.annotations.compiler_flag,
+                         dont_inherit=True), scope)
+            value = scope[attr]
         elif kind == "value":
             value = revive(loads(reply["value"]))
         elif kind == "unavailable":
@@ -320,7 +332,10 @@ def main(request_fd: int, response_fd: int) -> None:
         fn = functions.get(message["name"])
         if not callable(fn):
             return {"status": "missing"}
-        return invoke(fn, objects, message["request"])
+        response = invoke(fn, objects, message["request"])
+        if "value" in response:
+            response["value"] = encode(response["value"])
+        return response
 
     def serve_exercise() -> None:      # in the child
         while True:
@@ -335,7 +350,15 @@ def main(request_fd: int, response_fd: int) -> None:
                 send(('{"status": "error", "error": "the worker could not send back the result '
                       '(did the code patch Python, numpy or json?): ' + safe + '"}\n').encode())
 
+    def follow(message: dict) -> None:
+        """Run on the grader's CPUs (see ``begin``)."""
+        try:
+            os.sched_setaffinity(0, [int(c) for c in message["cpus"]])
+        except (KeyError, TypeError, ValueError, OSError, AttributeError):
+            pass
+
     def begin(message: dict) -> None:
+        follow(message)
         finder.preload()
         child = fork()
         if child == 0:
@@ -354,6 +377,7 @@ def main(request_fd: int, response_fd: int) -> None:
     while True:
         message = read_message()
         if message["op"] == "load":
+            follow(message)
             answer(load(message))
         elif message["op"] == "begin":
             begin(message)

@@ -317,6 +317,36 @@ def test_the_facade_refuses_the_exercise_under_any_name_or_as_an_argument():
     assert facade.describe("solutions.losses", "__file__") == {"kind": "missing"}
 
 
+def test_the_open_functions_hold_no_secret():
+    """The functions whose source the worker gets (``facade.OPEN``) are module-level, read no
+    global but numpy, and are no exercise's function under any name; the copy the worker
+    compiles from the source computes what the function does."""
+    import importlib
+    import inspect
+
+    import numpy as np
+
+    from autograder import facade
+    exercises = load_exercises()
+    answers = {f for ex in exercises.values() for f in getattr(ex, "functions", {}).values()}
+    names = {n for ex in exercises.values() for n in getattr(ex, "functions", {})}
+    assert len(facade.OPEN) >= 8
+    vector = np.array([0.3, -0.7])
+    sample = {"theta": vector, "params": vector, "x": vector, "A": np.array([[2.0, 0.5], [0.5, 1.0]]),
+              "b": np.array([1.0, -1.0]), "c": 0.25}
+    for module, name in sorted(facade.OPEN):
+        fn = getattr(importlib.import_module(module), name)
+        assert (fn.__module__, fn.__qualname__) == (module, name)
+        assert name not in names and all(fn is not f for f in answers), f"{module}.{name} is graded"
+        seen = inspect.getclosurevars(fn)
+        assert not seen.nonlocals and set(seen.globals) <= {"np"}, f"{module}.{name} reads {sorted(seen.globals)}"
+        assert facade.describe(module, name) == {"kind": "open", "source": inspect.getsource(fn)}
+        scope = {"np": np}
+        exec(compile(facade.open_source(module, name), "<open>", "exec"), scope)
+        args = [sample[p.name] for p in inspect.signature(fn).parameters.values() if p.default is p.empty]
+        assert np.array_equal(scope[name](*args), fn(*args)), f"{module}.{name}"
+
+
 def test_every_report_names_its_isolation_and_an_instructor_can_require_one(tmp_path, monkeypatch, capsys):
     import csv
     import json
