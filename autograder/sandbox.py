@@ -28,7 +28,7 @@ A worker can be started ahead of time (:func:`prestart`: ``grade`` starts the fi
 while it imports the graded tests).
 
 Both add resource limits (memory, file size, processes), a capped output and a fresh
-temporary directory. Each exercise runs in a fresh child of the loaded worker with a
+temporary directory. The grader and its worker take turns on one CPU (:func:`one_cpu`). Each exercise runs in a fresh child of the loaded worker with a
 budget of CPU time (``timeout``; a loaded machine does not eat it) and, for code that
 waits instead, of ``WALL_FACTOR`` times as much wall-clock time spent waiting for the
 worker (the grader's own work, and the reference it runs for the worker, do not count).
@@ -56,6 +56,11 @@ from .isolation import (PROJECT_PACKAGES, boot_command, bwrap_arguments, bwrap_c
                         python_executable, resolve_isolation, site_dirs, user_ids, worker_code)
 from .limits import MEMORY_MB, TIMEOUT
 from .plain import decode
+
+#: What the workers of this process did, for ``benchmarks/grading.py``: calls of submitted
+#: functions, callbacks served (a reference helper run for the worker), exercises (each a
+#: fresh child of the worker) and the CPU seconds those children used.
+TOTALS = {"calls": 0, "callbacks": 0, "exercises": 0, "exercise_cpu": 0.0}
 
 OUTPUT_CAP = 20_000          # bytes of the submission's printed output that are kept
 WALL_FACTOR = 10             # wall-clock budget of an exercise (for code that waits), in units of its CPU budget
@@ -192,7 +197,7 @@ class WorkerSubject:
         """The command that starts the worker, its environment, and the descriptors it inherits."""
         env = {"PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", "LANG": "C.UTF-8"}
-        python = [python_executable(), "-I", "-S", "-B", "-c"]
+        python = [python_executable(), "-I", "-S", "-B", "-u", "-c"]     # -u: what it prints is never lost
         self._landlock = self._seccomp = None
         if self.isolation.kind == "bwrap":
             options, inside = bwrap_arguments(site_dirs(), worker_code(), os.geteuid() == 0)
@@ -377,9 +382,11 @@ class WorkerSubject:
         """Read (and drop) what is left until the worker reports the child's exit."""
         deadline = time.monotonic() + 5.0
         try:
-            while not self._read_line(deadline).startswith(b'{"status": "exited"'):
+            while not (line := self._read_line(deadline)).startswith(b'{"status": "exited"'):
                 pass
-        except (TimeoutError, EOFError, OSError, ValueError):
+            TOTALS["exercises"] += 1
+            TOTALS["exercise_cpu"] += float(json.loads(line).get("cpu") or 0.0)
+        except (TimeoutError, EOFError, OSError, ValueError, TypeError):
             self.close()                      # the worker itself is unusable: start anew next time
 
     def _fail(self, reason: str) -> None:
@@ -429,6 +436,7 @@ class WorkerSubject:
                 reply = json.loads(line)
                 status = reply.get("status")
                 if status == "callback":          # the grader's time is not the student's
+                    TOTALS["callbacks"] += 1
                     began = time.monotonic()
                     self._serve(reply)
                     deadline += time.monotonic() - began
@@ -460,6 +468,7 @@ class WorkerSubject:
         if state == "reference":
             return {"status": "error",
                     "error": f"`{name}` is the reference solution imported from solutions, which scores zero"}
+        TOTALS["calls"] += 1
         message = json.dumps({"op": "call", "name": name, "request": request}, separators=(",", ":"))
         self.sent |= facade.functions_in(message)
         reply = self._request(message, f"running `{name}`")

@@ -10,7 +10,8 @@ Measures, on the lessons that exist (each one's stubs filled in with the referen
   time of ``--repeat`` runs, and the CPU seconds of the grader and (with ``process``
   isolation, whose worker is the grader's own child) of the worker;
 * one complete submission (a folder with every solved lesson, every exercise graded
-  through the sandboxed worker): the median of ``--repeat`` runs;
+  through the sandboxed worker): the median of ``--repeat`` runs, and where its time goes
+  (round trips to the worker, exercises, CPU of the grader and of the exercises' children);
 * a batch of ``--n`` copies of it through :func:`autograder.batch.grade_many` with each
   ``--jobs`` value: seconds, submissions per second, speed-up over the first;
 * one untouched lesson (every exercise "not attempted"): the median of ``--repeat`` runs,
@@ -49,7 +50,7 @@ from autograder.grade import grade_submission  # noqa: E402
 from autograder.lessons import solved_notebook  # noqa: E402
 from autograder.loader import read_submission  # noqa: E402
 from autograder.isolation import ISOLATIONS, resolve_isolation  # noqa: E402
-from autograder.sandbox import Limits, WorkerSubject  # noqa: E402
+from autograder.sandbox import TOTALS, Limits, WorkerSubject  # noqa: E402
 
 
 def _cpu() -> tuple[float, float]:
@@ -155,6 +156,21 @@ def main(argv=None) -> int:
               f"(median of {args.repeat}); grader CPU {own:.2f} s, {worker_cpu.format(kids)}; "
               f"score {report.score:g}/{report.max_score:g}"
               + (f", error: {report.error}" if report.error else ""))
+
+        # where the time of one complete submission goes
+        before, (own, kids) = dict(TOTALS), _cpu()
+        start = time.perf_counter()
+        grade_submission(complete, graded, seed=args.seed, limits=limits)
+        wall = time.perf_counter() - start
+        own2, kids2 = _cpu()
+        done = {k: TOTALS[k] - before[k] for k in TOTALS}
+        started, _ = timed(lambda: start_worker([], graded, limits), args.repeat)
+        print(f"  where the time goes: {done['calls']} calls of submitted functions and {done['callbacks']} "
+              f"callbacks (a reference helper run for the worker), each a round trip; "
+              f"{done['exercises']} exercises, each in a fresh child of the worker, using "
+              f"{done['exercise_cpu']:.2f} s of CPU; the grader {own2 - own:.2f} s of CPU"
+              + (f", the worker in all {kids2 - kids:.2f} s" if isolation.kind == "process" else "")
+              + f"; starting a worker {started:.2f} s; {wall:.2f} s in all")
 
         # (b) a batch of n copies
         paths = []

@@ -72,6 +72,8 @@ HOSTILE = {
         "import numpy as np\nclass Lies(np.ndarray):\n    def __eq__(self, o):\n        return np.ones(np.shape(self), bool)\n"
         "    def __array__(self, *a, **k):\n        return np.asarray(0.5)\n"
         "return np.full((), 123.0).view(Lies)"), "wrong value"),
+    "patches the worker's encoder": (bad_loss(
+        "import sys\nsys.modules['olfworker.plain']._encode = lambda x: {'__nd__': 5}\nreturn -1.0"), "unreadable"),
     "mutates its inputs": (bad_loss(
         "import numpy as np\ny_pred -= y\ny_pred **= 2\nreturn float(np.mean(y_pred))"), "modified its input"),
     "returns a string": (bad_loss("return 'forty-two'"), "str"),
