@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import jail
+from .limits import TMP_MB
 
 ISOLATIONS = ("auto", "bwrap", "process")
 WORKER_FILES = ("worker.py", "calling.py", "plain.py")
@@ -183,8 +184,8 @@ def bwrap_arguments(sites, code: str, as_root: bool) -> tuple[list[str], list[st
             bind(site, f"/olf/site-{i}")
             inside.append(f"/olf/site-{i}")
     bind(code, "/olf/code")
-    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--chdir", "/tmp",
-             "--remount-ro", "/"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(TMP_MB * 2**20), "--tmpfs", "/tmp",
+             "--chdir", "/tmp", "--remount-ro", "/"]
     return args, inside
 
 
@@ -285,8 +286,8 @@ def _resolve_isolation(requested: str = "auto", user: str | None = None) -> Isol
             if ids is None and inside is not None:
                 who = "user nobody (the grader runs as root)"
             return Isolation("bwrap", "bwrap: own mount, PID, network, IPC and UTS namespaces; a read-only view "
-                             "of Python and its packages only (no project files); private /tmp; no capabilities; "
-                             f"{who}; resource limits")
+                             "of Python and its packages only (no project files); "
+                             f"private /tmp of {TMP_MB} MB; no capabilities; {who}; resource limits")
         if requested == "bwrap":
             raise IsolationError(f"bubblewrap cannot isolate the worker here: {problem}")
     held = []

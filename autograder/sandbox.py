@@ -14,7 +14,7 @@ arguments and the worker's view of the installed packages):
     as root, all but the user namespace, and the worker then becomes ``--sandbox-user``,
     or ``nobody``, for good before anything else runs); a read-only view of only ``/usr``, the Python
     installation, each site-packages folder (with the project's packages masked) and the
-    worker's code; a private ``/tmp``; no capabilities; dies with the grader. Its
+    worker's code; a private ``/tmp`` (``TMP_MB``); no capabilities; dies with the grader. Its
     arguments come through a pipe (``--args``), so not even ``/proc/1/cmdline`` names a
     path of the grader's.
 ``process``

@@ -317,6 +317,20 @@ def test_the_facade_refuses_the_exercise_under_any_name_or_as_an_argument():
     assert facade.describe("solutions.losses", "__file__") == {"kind": "missing"}
 
 
+def test_the_private_tmp_cannot_fill_the_memory(tmp_path):
+    """bubblewrap's /tmp is a tmpfs (memory): it is capped at TMP_MB, below the memory limit."""
+    from autograder.limits import TMP_MB
+    if resolve_isolation("auto").kind != "bwrap":
+        pytest.skip("bubblewrap cannot isolate a worker here")
+    path = tmp_path / "submission.py"
+    path.write_text("def mse_loss(y_pred, y):\n    for i in range(4):\n"
+                    f"        with open(f'/tmp/f{{i}}', 'wb') as f:\n            f.write(bytes({TMP_MB // 3} * 2**20))\n"
+                    "    return 0.0\n", encoding="utf-8")
+    report = grade_submission(path, select(load_exercises(), ["ex1_1"]), seed=0, limits=Limits(isolation="bwrap"))
+    messages = " | ".join(o.message for o in report.outcomes)
+    assert report.score == 0 and "No space left on device" in messages, messages
+
+
 def test_the_open_functions_hold_no_secret():
     """The functions whose source the worker gets (``facade.OPEN``) are module-level, read no
     global but numpy, and are no exercise's function under any name; the copy the worker
