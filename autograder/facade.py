@@ -6,8 +6,10 @@ NamedTuple, a plotting function, an earlier chapter's ``linreg_grad`` ...) and a
 test hands the student's function an objective from ``solutions`` or from a test module.
 In the worker each such name is a stub; calling it sends plain data here, the function
 runs in the grader and plain data goes back. Nothing else crosses: no source, no code
-object, no expected value — and the functions of the exercise being graded are refused
-(using them scores zero, as before).
+object, no expected value — and the answers that the exercise being graded may not build
+on are refused: every exercise's function of its own chapter and of later ones (using
+them scores zero). A chapter builds on the answers of the chapters before it, as its
+lesson does (``tests/test_isolation.py`` checks that every lesson imports only those).
 
 The exception is :data:`OPEN`: objectives whose code is no secret (test functions such as
 Rosenbrock's, none of them an exercise's answer, nothing but numpy inside). The worker
@@ -121,6 +123,8 @@ def functions_in(encoded: str) -> set:
 
 
 def _refusal(module: str, name: str, refused: dict, sent: set) -> str | None:
+    if (module, name) in sent:                # the test itself handed it over (an objective, say)
+        return None
     if _within(module, REFERENCE):
         fn = _callable(module, name)
         if name in refused or any(fn is f for f in refused.values() if f is not None):   # by name or alias
@@ -133,10 +137,11 @@ def _refusal(module: str, name: str, refused: dict, sent: set) -> str | None:
 def call(module: str, name: str, args: str, *, refused: dict, sent: set) -> dict:
     """Run ``module.name`` on the worker's plain arguments; plain data back.
 
-    ``refused``: name -> reference function of the exercise being graded (those, under any
-    name, score zero);
-    ``sent``: ``(module, name)`` of test-module functions handed to the submission by the
-    current test — the only functions of ``autograder.tests`` it may call.
+    ``refused``: name -> reference function that the submission may not use now (those, under
+    any name, score zero): while an exercise is graded, every exercise's function of its
+    chapter and of later chapters (:meth:`autograder.sandbox.WorkerSubject.begin_exercise`);
+    ``sent``: ``(module, name)`` of functions handed to the submission by the current test —
+    always allowed, and the only functions of ``autograder.tests`` it may call.
     """
     for mod, fn_name in [(module, name), *functions_in(args)]:     # the function, and any passed to it
         why = _refusal(mod, fn_name, refused, sent)

@@ -234,6 +234,14 @@ class WorkerSubject:
         found = {n: f for ex in EXERCISES.values() for n, f in ex.functions.items() if n in self.graded}
         return {n: found.get(n) for n in self.graded}
 
+    @staticmethod
+    def _refused(ex) -> dict:
+        """name -> reference function the worker may not call while ``ex`` is graded: every
+        exercise's function of its chapter and of the later ones (see :mod:`autograder.facade`)."""
+        from .registry import EXERCISES
+        return {n: f for other in EXERCISES.values() if other.chapter >= ex.chapter
+                for n, f in getattr(other, "functions", {}).items()}
+
     def _spawn(self) -> None:
         """Start the worker process: it imports numpy and waits for the submission."""
         self.tmp = tempfile.mkdtemp(prefix="olf-worker-")
@@ -321,7 +329,7 @@ class WorkerSubject:
                 self.failure = self.load_failure
                 return
         ex = EXERCISES.get(ex_id)
-        self.refused = dict(ex.functions) if ex is not None else self._graded_functions()
+        self.refused = self._refused(ex) if ex is not None else self._graded_functions()
         self.sent = set()
         self.budget = WALL_FACTOR * self.timeout
         self.output_mark = self.output.total

@@ -80,6 +80,9 @@ HOSTILE = {
     "returns NaN": (bad_loss("return float('nan')"), "NaN"),
     "uses the reference answer": (bad_loss("from solutions.losses import mse_loss as ref\nreturn ref(y_pred, y)"),
                                   "reference solution"),
+    "builds on another answer of its chapter": (bad_loss(
+        "import numpy as np\nfrom solutions.losses import mse_loss_grad as given\n"
+        "g = given(y_pred, y)\nreturn float(np.sum(g ** 2) * np.size(y_pred) / 4)"), "reference solution"),
     "imports the reference answer": (GOOD_GRAD + "\nfrom solutions.losses import mse_loss\n", "reference solution"),
     "syntax error in its cell": (GOOD_GRAD, "not defined"),          # see the notebook variant below
     "missing function": (GOOD_GRAD, "not defined"),

@@ -331,6 +331,27 @@ def test_the_private_tmp_cannot_fill_the_memory(tmp_path):
     assert report.score == 0 and "No space left on device" in messages, messages
 
 
+def test_every_lesson_builds_only_on_earlier_chapters():
+    """The answers a lesson imports from ``solutions`` are of earlier chapters: while a chapter
+    is graded, the facade refuses its own chapter's answers and later ones', so a lesson's
+    given code never is."""
+    import ast
+    import json
+
+    lessons = Path(__file__).resolve().parents[1] / "lessons"
+    chapter_of = {n: ex.chapter for ex in load_exercises().values() for n in getattr(ex, "functions", {})}
+    imported = []
+    for path in sorted(lessons.glob("[0-9][0-9]_*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            code = "".join(cell["source"]) if cell["cell_type"] == "code" else ""
+            code = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!")))
+            for node in ast.walk(ast.parse(code)):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("solutions"):
+                    imported += [(int(path.name[:2]), a.name) for a in node.names if a.name in chapter_of]
+    assert len(imported) >= 10
+    assert [(c, n) for c, n in imported if chapter_of[n] >= c] == []
+
+
 def test_the_open_functions_hold_no_secret():
     """The functions whose source the worker gets (``facade.OPEN``) are module-level, read no
     global but numpy, and are no exercise's function under any name; the copy the worker
