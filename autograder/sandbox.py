@@ -28,10 +28,11 @@ A worker can be started ahead of time (:func:`prestart`: ``grade`` starts the fi
 while it imports the graded tests).
 
 Both add resource limits (memory, file size, processes), a capped output and a fresh
-temporary directory. The grader and its worker take turns on one CPU (:func:`one_cpu`). Each exercise runs in a fresh child of the loaded worker with a
-budget of CPU time (``timeout``; a loaded machine does not eat it) and, for code that
-waits instead, of ``WALL_FACTOR`` times as much wall-clock time spent waiting for the
-worker (the grader's own work, and the reference it runs for the worker, do not count).
+temporary directory; the grader and its worker take turns on one CPU (:func:`one_cpu`).
+Each exercise runs in a fresh child of the loaded worker with a budget of CPU time
+(``timeout``; a loaded machine does not eat it) and, for code that waits instead, of
+``WALL_FACTOR`` times as much wall-clock time spent waiting for the worker (the grader's
+own work, and the reference it runs for the worker, do not count).
 When an exercise times out or its worker dies, the worker is killed with everything it
 started, and the next exercise gets a new one.
 """
@@ -522,20 +523,21 @@ def one_cpu(cpu: int | None = None):
     changes where this thread is already bound to one CPU (a batch job, see
     :func:`autograder.batch.grade_many`) or where affinity cannot be set.
     """
+    pinned = False
     try:
         allowed = os.sched_getaffinity(0)
-    except (AttributeError, OSError):
-        yield
-        return
-    cpu = current_cpu() if cpu is None else cpu
-    if len(allowed) == 1 or cpu not in allowed:
-        yield
-        return
-    os.sched_setaffinity(0, {cpu})
+        cpu = current_cpu() if cpu is None else cpu
+        if len(allowed) > 1 and cpu in allowed:
+            os.sched_setaffinity(0, {cpu})
+            pinned = True
+    except (AttributeError, OSError):         # no affinity here (another OS, a cgroup that refuses)
+        pass
     try:
         yield
     finally:
-        os.sched_setaffinity(0, allowed)
+        if pinned:
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(0, allowed)
 
 
 # --- a worker started ahead of time ------------------------------------------------------------

@@ -31,8 +31,8 @@ back plain data — and refuses when the function belongs to the exercise being 
 NamedTuple type becomes a namedtuple with the same fields; ``autograder.check`` does
 nothing. Callables that a graded test passes to the submission (an objective and its
 gradient) arrive the same way, except the few whose code is no secret
-(``autograder.facade.OPEN``): their source arrives and runs here. While the worker waits for such an answer it writes
-``{"status": "callback", ...}`` and reads the grader's frame.
+(``autograder.facade.OPEN``): their source arrives and runs here. While the worker waits
+for such an answer it writes ``{"status": "callback", ...}`` and reads the grader's frame.
 
 Heavy libraries (matplotlib, scipy, torch ...) that a notebook imports at the top are
 imported only when graded code first uses them. Starting processes (``os.fork``,
