@@ -542,38 +542,36 @@ def one_cpu(cpu: int | None = None):
 
 # --- a worker started ahead of time ------------------------------------------------------------
 
-_SPARES: dict = {}           # Limits -> (the process that made it, its thread, [WorkerSubject or None])
+_SPARES: dict = {}           # Limits -> (the process that made it, WorkerSubject or None)
 _SPARES_LOCK = threading.Lock()
 
 
 def prestart(limits: Limits = Limits()) -> None:
-    """Start a worker for the next submission in the background, now: its interpreter, numpy and
+    """Start a worker for the next submission now, and return: its interpreter, numpy and
     sandbox come up while the grader imports its tests (``grade`` does this for its first
-    submission). A worker made by another process (a forked batch job) is never adopted."""
-    made: list = [None]
+    submission). A worker made by another process (a forked batch job) is never adopted.
 
-    def spawn() -> None:
-        try:
-            worker = WorkerSubject([], {}, limits)
-            worker._spawn()
-            made[0] = worker
-        except Exception:  # noqa: BLE001 - the grading itself will report what is wrong
-            pass
-    thread = threading.Thread(target=spawn, daemon=True)
+    It is started from the calling thread, which must outlive it: bubblewrap's
+    ``--die-with-parent`` kills the worker when the *thread* that started it ends (a
+    worker started from a helper thread was killed, now and then, while it loaded the
+    submission).
+    """
+    try:
+        worker = WorkerSubject([], {}, limits)
+        worker._spawn()
+    except Exception:  # noqa: BLE001 - the grading itself will report what is wrong
+        worker = None
     with _SPARES_LOCK:
         old = _SPARES.pop(limits, None)
-        _SPARES[limits] = (os.getpid(), thread, made)
-    thread.start()
+        _SPARES[limits] = (os.getpid(), worker)
     if old is not None:
         _discard(old)
 
 
 def _discard(entry) -> None:
-    pid, thread, made = entry
-    if pid == os.getpid():
-        thread.join(timeout=30)
-        if made[0] is not None:
-            made[0].close()
+    pid, worker = entry
+    if pid == os.getpid() and worker is not None:
+        worker.close()
 
 
 def _take_spare(limits: Limits):
@@ -581,8 +579,7 @@ def _take_spare(limits: Limits):
         entry = _SPARES.pop(limits, None)
     if entry is None or entry[0] != os.getpid():
         return None
-    entry[1].join(timeout=30)
-    worker = entry[2][0]
+    worker = entry[1]
     if worker is None or worker.proc is None or worker.proc.poll() is not None:
         _discard(entry)
         return None

@@ -352,6 +352,30 @@ def test_every_lesson_builds_only_on_earlier_chapters():
     assert [(c, n) for c, n in imported if chapter_of[n] >= c] == []
 
 
+def test_a_worker_started_ahead_of_time_survives_until_it_is_used():
+    """bubblewrap's --die-with-parent kills the worker when the *thread* that started it ends;
+    ``prestart`` once started it from a helper thread, and a busy grader (importing its tests,
+    holding the GIL) let that thread end after bubblewrap armed the signal: the worker died
+    while loading the submission, in about 1 grading of 8. It now starts from the caller's thread."""
+    import time
+
+    from autograder import sandbox
+    if resolve_isolation("auto").kind != "bwrap":
+        pytest.skip("bubblewrap cannot isolate a worker here")
+    limits = Limits()
+    try:
+        for _ in range(5):
+            sandbox.prestart(limits)
+            busy = time.perf_counter() + 0.1
+            while time.perf_counter() < busy:          # hold the GIL, as the grader importing its tests does
+                pass
+            time.sleep(0.2)
+            worker = sandbox._SPARES[limits][1]
+            assert worker is not None and worker.proc.poll() is None, worker and worker.proc.poll()
+    finally:
+        sandbox._discard_all()
+
+
 def test_the_open_functions_hold_no_secret():
     """The functions whose source the worker gets (``facade.OPEN``) are module-level, read no
     global but numpy, and are no exercise's function under any name; the copy the worker
