@@ -10,7 +10,6 @@ import secrets
 import sys
 from pathlib import Path
 
-from .framework import load_exercises, select
 from .files import write_atomic
 from .limits import MEMORY_MB, TIMEOUT
 from .isolation import ISOLATIONS, IsolationError, resolve_isolation
@@ -83,6 +82,7 @@ def _roster(args):
 
 
 def _write_canvas(rows, args, roster) -> None:
+    from .framework import load_exercises
     from .gradebook import write_canvas
     if roster is not None:
         missing = [r.submission for r in rows if r.submission not in roster and Path(r.submission).name not in roster]
@@ -93,9 +93,10 @@ def _write_canvas(rows, args, roster) -> None:
 
 
 def cmd_grade(args) -> int:
-    if args.jobs <= 1:       # the first worker starts while the tests are imported
+    if args.jobs <= 1:       # the first worker starts before numpy and the tests are imported
         prestart(Limits(timeout=args.timeout, memory_mb=args.memory, user=args.sandbox_user, isolation=args.isolation))
     from .batch import Progress, grade_many, shard
+    from .framework import load_exercises, select
     from .gradebook import rows_from_reports, write_csv
     from .html_report import to_html
     from .regrade import changes_since, previous_seed, read_previous
@@ -178,6 +179,7 @@ def cmd_merge(args) -> int:
 
 def cmd_similar(args) -> int:
     import time
+    from .framework import load_exercises, select
     from .similarity import find_similar, to_html, to_text
     import importlib.util
     if importlib.util.find_spec("copydetect") is None:
@@ -199,6 +201,7 @@ def cmd_similar(args) -> int:
 
 
 def cmd_sync(args) -> int:
+    from .framework import load_exercises
     from .lessons import sync_notebook
     paths = args.notebooks or sorted(glob.glob("lessons/*.ipynb"))
     exercises = load_exercises()

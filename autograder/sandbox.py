@@ -25,7 +25,7 @@ arguments and the worker's view of the installed packages):
     of these can keep the reference unreadable.
 
 A worker can be started ahead of time (:func:`prestart`: ``grade`` starts the first one
-while it imports the graded tests).
+before it imports numpy and the graded tests, which is why this module imports neither).
 
 Both add resource limits (memory, file size, processes), a capped output and a fresh
 temporary directory; the grader and its worker take turns on one CPU (:func:`one_cpu`).
@@ -52,11 +52,10 @@ import threading
 import time
 from dataclasses import dataclass
 
-from . import facade, jail
+from . import jail
 from .isolation import (PROJECT_PACKAGES, boot_command, bwrap_arguments, bwrap_command, nobody_ids,
                         python_executable, resolve_isolation, site_dirs, user_ids, worker_code)
 from .limits import MEMORY_MB, TIMEOUT
-from .plain import decode
 
 #: What the workers of this process did, for ``benchmarks/grading.py``: calls of submitted
 #: functions, callbacks served (a reference helper run for the worker), exercises (each a
@@ -419,6 +418,7 @@ class WorkerSubject:
 
     def _serve(self, request: dict) -> None:
         """Answer the worker's question about (or call of) a name of its ``solutions`` façade."""
+        from . import facade
         op = request.get("op")
         try:
             if op == "describe":
@@ -477,6 +477,8 @@ class WorkerSubject:
         if state == "reference":
             return {"status": "error",
                     "error": f"`{name}` is the reference solution imported from solutions, which scores zero"}
+        from . import facade
+        from .plain import decode
         TOTALS["calls"] += 1
         message = json.dumps({"op": "call", "name": name, "request": request}, separators=(",", ":"))
         self.sent |= facade.functions_in(message)
