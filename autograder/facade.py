@@ -7,9 +7,10 @@ test hands the student's function an objective from ``solutions`` or from a test
 In the worker each such name is a stub; calling it sends plain data here, the function
 runs in the grader and plain data goes back. Nothing else crosses: no source, no code
 object, no expected value — and the answers that the exercise being graded may not build
-on are refused: every exercise's function of its own chapter and of later ones (using
-them scores zero). A chapter builds on the answers of the chapters before it, as its
-lesson does (``tests/test_isolation.py`` checks that every lesson imports only those).
+on are refused: every exercise's function of its own chapter and of later ones, and any
+helper that runs one of them inside (``bfgs`` runs ``bfgs_update``); using them scores
+zero. A chapter builds on the answers of the chapters before it, as its lesson does
+(``tests/test_isolation.py`` checks that every lesson imports only those).
 
 The exception is :data:`OPEN`: objectives whose code is no secret (test functions such as
 Rosenbrock's, none of them an exercise's answer, nothing but numpy inside). The worker
@@ -122,6 +123,22 @@ def functions_in(encoded: str) -> set:
     return set(FUNCTION_TAG.findall(encoded))
 
 
+@lru_cache(maxsize=None)
+def _reference_used(fn) -> tuple:
+    """The functions of ``solutions`` that ``fn`` calls, directly or through one another."""
+    found, todo = [], [fn]
+    while todo:
+        try:
+            names = inspect.getclosurevars(todo.pop()).globals.values()
+        except TypeError:                     # not Python code (a class, a builtin)
+            continue
+        for g in names:
+            if isinstance(g, types.FunctionType) and _within(g.__module__, REFERENCE) and g not in found:
+                found.append(g)
+                todo.append(g)
+    return tuple(found)
+
+
 def _refusal(module: str, name: str, refused: dict, sent: set) -> str | None:
     if (module, name) in sent:                # the test itself handed it over (an objective, say)
         return None
@@ -129,6 +146,10 @@ def _refusal(module: str, name: str, refused: dict, sent: set) -> str | None:
         fn = _callable(module, name)
         if name in refused or any(fn is f for f in refused.values() if f is not None):   # by name or alias
             return f"`{name}` called the reference solution {module}.{name}, which scores zero"
+        inside = [g for g in _reference_used(fn) if any(g is f for f in refused.values())] if fn else []
+        if inside:                            # a helper that runs an answer the submission must write
+            return (f"`{name}` called {module}.{name}, which runs the reference solution "
+                    f"`{inside[0].__name__}`, which scores zero")
     if _within(module, TESTS) and (module, name) not in sent:
         return f"{module}.{name} is not available while grading"
     return None

@@ -317,6 +317,20 @@ def test_the_facade_refuses_the_exercise_under_any_name_or_as_an_argument():
     assert facade.describe("solutions.losses", "__file__") == {"kind": "missing"}
 
 
+def test_the_facade_refuses_a_helper_that_runs_the_answer():
+    """A helper that is no exercise but runs one of the refused answers inside (``bfgs`` runs
+    ``bfgs_update``) is refused too; with nothing refused it is served."""
+    import numpy as np
+
+    from autograder import facade
+    from autograder.plain import dumps
+    from solutions import common, newton
+    args = dumps(([common.rosenbrock, common.rosenbrock_grad, np.array([-1.0, 1.0])], {"max_iter": 3}))
+    refused = facade.call("solutions.newton", "bfgs", args, refused={"bfgs_update": newton.bfgs_update}, sent=set())
+    assert refused["status"] == "refused" and "bfgs_update" in refused["error"], refused
+    assert facade.call("solutions.newton", "bfgs", args, refused={}, sent=set())["status"] == "ok"
+
+
 def test_the_private_tmp_cannot_fill_the_memory(tmp_path):
     """bubblewrap's /tmp is a tmpfs (memory): it is capped at TMP_MB, below the memory limit."""
     from autograder.limits import TMP_MB
