@@ -34,8 +34,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from solutions.adaptive import adam_init, adam_update
-from solutions.backprop import mlp_forward, mlp_loss_and_grads
+from solutions.adaptive import adam_init
+from solutions.backprop import mlp_adam_step, mlp_forward, mlp_loss_and_grads
 from solutions.losses import softmax_cross_entropy
 from solutions.sgd import minibatch_indices
 
@@ -332,7 +332,7 @@ def train_with_validation(params, X, labels, X_val, labels_val, *, epochs, batch
                           weight_decay=0.0, loss_and_grads=None):
     r"""Chapter 6's ReLU MLP trained with mini-batches and Adam, evaluated after every epoch.
 
-    The loop of :func:`solutions.backprop.train_mlp` (one Adam state per array,
+    The loop of :func:`solutions.backprop.train_mlp` (:func:`solutions.backprop.mlp_adam_step`,
     :func:`solutions.sgd.minibatch_indices` drawn from ``rng``), which also records the
     mean cross-entropy and the accuracy on the whole training and validation sets after
     each epoch (the network evaluated as it is, :func:`solutions.backprop.mlp_forward`),
@@ -370,13 +370,7 @@ def train_with_validation(params, X, labels, X_val, labels_val, *, epochs, batch
     for _ in range(epochs):
         for idx in minibatch_indices(len(labels), batch_size, rng):
             _, grads = loss_and_grads(params, X[idx], labels[idx], rng)
-            new_params, new_states = [], []
-            for (W, b), (dW, db), (sW, sb) in zip(params, grads, states):
-                W, sW = adam_update(W, dW, sW, lr=lr)
-                b, sb = adam_update(b, db, sb, lr=lr)
-                new_params.append((W, b))
-                new_states.append((sW, sb))
-            params, states = new_params, new_states
+            params, states = mlp_adam_step(params, grads, states, lr=lr)
         rows.append((*_evaluate(params, X, labels), *_evaluate(params, X_val, labels_val)))
         kept.append(params)
     train_loss, train_acc, val_loss, val_acc = (np.array(c) for c in zip(*rows))

@@ -69,15 +69,8 @@ def early_stopping_keeps_last(val_losses, *, patience):
 @ex8_1.mistake("early_stopping", "a tie with the best counted as an improvement (v <= best instead of v < best): "
                "the counter restarts and the later epoch is kept", anchor="practice-early-stopping")
 def early_stopping_ties_improve(val_losses, *, patience):
-    best, best_epoch, waited = np.inf, 0, 0
-    for t, v in enumerate(val_losses):
-        if v <= best:
-            best, best_epoch, waited = v, t, 0
-        else:
-            waited += 1
-            if waited == patience:
-                return best_epoch, t
-    return best_epoch, len(val_losses) - 1
+    # the right rule on losses nudged down by a hair each epoch (the graded losses differ by 0.01 or more)
+    return ref.early_stopping([v - 1e-9 * t for t, v in enumerate(val_losses)], patience=patience)
 
 
 @ex8_1.mistake("early_stopping", "one epoch too many: stopped after patience + 1 epochs without improvement "
