@@ -12,6 +12,7 @@ module                    chapter
 :mod:`solutions.adaptive`          5. Adaptive methods
 :mod:`solutions.backprop`          6. Backpropagation
 :mod:`solutions.newton`            7. Newton's method
+:mod:`solutions.practice`          8. Training in practice
 ========================  ======================================================
 
 :mod:`solutions.common` holds what every chapter shares (the optimiser driver, test
@@ -40,4 +41,5 @@ CHAPTERS = (
     Chapter(5, "adaptive", "Adaptive methods", "adaptive methods"),
     Chapter(6, "backprop", "Backpropagation", "backpropagation"),
     Chapter(7, "newton", "Newton's method", "Newton's method"),
+    Chapter(8, "practice", "Training in practice", "training in practice"),
 )

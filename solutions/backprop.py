@@ -30,7 +30,7 @@ function                                                                exercise
 ======================================================================  ========  ==============================================
 
 Not exercises (used by the lesson): :func:`graph_forward`, :func:`relu`,
-:func:`sigmoid_net_loss`, :func:`train_mlp`, :func:`accuracy`.
+:func:`sigmoid_net_loss`, :func:`mlp_adam_step`, :func:`train_mlp`, :func:`accuracy`.
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ __all__ = [
     "relu", "relu_backward", "sigmoid_backward", "tanh_backward", "ACTIVATIONS",
     "mlp_init", "mlp_forward", "mlp_loss_and_grads",
     "sigmoid_net_loss", "sigmoid_net_grads",
-    "TrainingHistory", "train_mlp", "accuracy",
+    "TrainingHistory", "mlp_adam_step", "train_mlp", "accuracy",
     "PARAMETER_COUNT_LAYERS", "mlp_parameter_count_answer",
     "BACKWARD_FLOPS_SETTING", "linear_backward_flops_answer",
 ]
@@ -527,6 +527,31 @@ def accuracy(params, X, labels, *, activation="relu") -> float:
     return float(np.mean(np.argmax(logits, axis=1) == np.asarray(labels)))
 
 
+def mlp_adam_step(params, grads, states, *, lr):
+    r"""One step of Adam (:func:`solutions.adaptive.adam_update`) on every array of an MLP.
+
+    Parameters
+    ----------
+    params, grads : list of (W, b)
+        The parameters and their gradients, layer by layer.
+    states : list of (AdamState, AdamState)
+        One Adam state per array: ``[(adam_init(W), adam_init(b)) for W, b in params]`` at the start.
+    lr : float
+
+    Returns
+    -------
+    params : list of (W, b)
+    states : list of (AdamState, AdamState)
+    """
+    new_params, new_states = [], []
+    for (W, b), (dW, db), (sW, sb) in zip(params, grads, states):
+        W, sW = adam_update(W, dW, sW, lr=lr)
+        b, sb = adam_update(b, db, sb, lr=lr)
+        new_params.append((W, b))
+        new_states.append((sW, sb))
+    return new_params, new_states
+
+
 def train_mlp(params, X, labels, *, epochs, batch_size, lr, rng, activation="relu", weight_decay=0.0,
               X_test=None, labels_test=None):
     r"""Train an MLP with mini-batches (chapter 3) and Adam (chapter 5), one Adam state per array.
@@ -549,13 +574,7 @@ def train_mlp(params, X, labels, *, epochs, batch_size, lr, rng, activation="rel
             loss, grads = mlp_loss_and_grads(params, X[idx], labels[idx], activation=activation,
                                              weight_decay=weight_decay)
             batch_losses.append(loss)
-            new_params, new_states = [], []
-            for (W, b), (dW, db), (sW, sb) in zip(params, grads, states):
-                W, sW = adam_update(W, dW, sW, lr=lr)
-                b, sb = adam_update(b, db, sb, lr=lr)
-                new_params.append((W, b))
-                new_states.append((sW, sb))
-            params, states = new_params, new_states
+            params, states = mlp_adam_step(params, grads, states, lr=lr)
         losses.append(np.mean(batch_losses))
         train_acc.append(accuracy(params, X, labels, activation=activation))
         if X_test is not None:

@@ -10,7 +10,7 @@ from the lesson and requires it, word for word, in that erratum's section. A fig
 does not print (a closed form such as ``1 - 0.999**1000``) is computed in the table itself.
 
 So if a lesson's run changes, or an erratum is edited, the two cannot silently disagree.
-The table covers every chapter section of the errata (chapters 1-7 and "Generalisation").
+The table covers every chapter section of the errata (chapters 1-8).
 
 Completeness rule (``test_every_figure_of_the_errata_is_checked``): in every chapter section,
 (1) an erratum marked "confirmed by running" has a row, and (2) every decimal number and every
@@ -357,7 +357,7 @@ def _figures_written(text: str) -> set[str]:
 
 
 def _chapter_errata() -> list[str]:
-    """The labels of the errata in the chapter sections (chapter 1 to "Generalisation", not the references)."""
+    """The labels of the errata in the chapter sections (chapters 1 to 8, not the references)."""
     text = ERRATA.read_text(encoding="utf-8")
     chapters = text[text.index("(errata-ch1)="):text.index("(errata-references)=")]
     return re.findall(r"^\((errata-\d{3}-\d+)\)=", chapters, flags=re.MULTILINE)
