@@ -91,7 +91,8 @@ def test_class_report_numbers_are_the_class_s():
 
 
 def test_class_report_for_300_students_is_fast_and_small(tmp_path):
-    """Measured here (2 shared cores): about 0.5 s and 60 kB for 300 students and 9 exercises."""
+    """Measured here (2 cores shared by 8 engineers): 1.5 s warm, 3.6 s with matplotlib's first import;
+    a 65 kB page and 43 kB of JSON, for 300 students and the 14 exercises of chapters 5 and 6."""
     exercises = select(EXERCISES, ["ex5_*", "ex6_*"])
     reports, _ = synthetic_class(300, exercises)
     changes = [Change(r.submission, r.score + 1, r.score, [(r.outcomes[0].title, 1.0, 0.0)]) for r in reports[:4]]
