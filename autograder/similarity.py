@@ -47,6 +47,7 @@ from itertools import combinations
 from pathlib import Path
 
 from .loader import SubmissionError, read_submission
+from .report import printable, report_names
 
 REFERENCE = "(the book's solution)"
 
@@ -269,10 +270,12 @@ def to_text(result: Result, top: int = 20) -> str:
     """The most similar pairs, one line each."""
     lines = [f"{len(result.pairs)} pair(s) share code in {len(result.exercises)} exercise(s) compared"
              + (f"; skipped: {', '.join(result.skipped)}" if result.skipped else "")]
-    lines += [f"  note: {n}" for n in result.notes]
+    lines += [f"  note: {printable(n)}" for n in result.notes]
+    names = report_names(s for pair in result.pairs[:top] for s in (pair.a, pair.b) if s != REFERENCE)
+    names[REFERENCE] = REFERENCE
     for pair in result.pairs[:top]:
         exs = ", ".join(f"{m.exercise} {m.similarity:.0%}" for m in pair.matches[:5])
-        lines.append(f"{pair.score:6.1%}  {Path(pair.a).name} ~ {Path(pair.b).name}  ({exs})")
+        lines.append(f"{pair.score:6.1%}  {printable(names[pair.a])} ~ {printable(names[pair.b])}  ({exs})")
     return "\n".join(lines)
 
 

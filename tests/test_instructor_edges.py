@@ -273,3 +273,11 @@ def test_an_empty_notebook_is_called_empty(tmp_path):
     with pytest.raises(SubmissionError, match="is empty") as info:
         read_submission(empty)
     assert "JSONDecodeError" not in str(info.value)
+
+
+def test_similar_prints_distinct_names_and_no_escapes():
+    from autograder.similarity import Pair, Result, to_text as similar_text
+    a, b = "class/alice/submission.py", "class/bob\x1b[2J/submission.py"
+    text = similar_text(Result([Pair(a, b)], [], {}, ["class/x\x1b]0;t\x07.py: not compared"]))
+    assert "alice__submission.py ~ bob\\x1b[2J__submission.py" in text
+    assert "\x1b" not in text and "\x07" not in text
