@@ -60,6 +60,7 @@ class Lateness:
     penalty: float                 # fraction of the points earned that is lost
     deadline: datetime | None = None   # the deadline applied to this submission
     extended: bool = False             # a deadline of the student's own (the roster's), not the class's
+    policy: str = ""                   # the policy applied, in words (LatePolicy.describe)
 
     def apply(self, score: float) -> float:
         return score * (1.0 - self.penalty)
@@ -101,10 +102,10 @@ class LatePolicy:
         own = deadline if deadline is not None else self.deadline
         extended = deadline is not None and deadline != self.deadline
         if submitted is None:
-            return Lateness(None, "unknown", 0, 0.0, own, extended)
+            return Lateness(None, "unknown", 0, 0.0, own, extended, self.describe())
         over = (submitted - own - self.grace).total_seconds()
         days = math.ceil(over / 86400) if over > 0 else 0
-        return Lateness(submitted, source, days, min(self.cap, self.per_day * days), own, extended)
+        return Lateness(submitted, source, days, min(self.cap, self.per_day * days), own, extended, self.describe())
 
     def describe(self) -> str:
         return (f"deadline {self.deadline.isoformat(timespec='minutes')}, grace {self.grace}, "

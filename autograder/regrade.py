@@ -46,7 +46,8 @@ def _lateness_from(late: dict | None):
         return None
     when = lambda t: parse_time(t) if t else None  # noqa: E731
     return Lateness(when(late.get("submitted")), late.get("source") or "previous grading", int(late["days"]),
-                    float(late.get("penalty") or 0.0), when(late.get("deadline")), bool(late.get("extended")))
+                    float(late.get("penalty") or 0.0), when(late.get("deadline")), bool(late.get("extended")),
+                    late.get("policy") or "")
 
 
 def read_previous(path) -> dict[str, Previous]:

@@ -53,7 +53,7 @@ def to_results(report: Report, *, extended: bool = True, lateness=None) -> dict:
         if lateness is not None:
             results["late"] = {"submitted": lateness.submitted.isoformat() if lateness.submitted else None,
                                "deadline": lateness.deadline.isoformat() if lateness.deadline else None,
-                               "extended": lateness.extended, "source": lateness.source, "days": lateness.days, "penalty": lateness.penalty,
+                               "extended": lateness.extended, "policy": lateness.policy, "source": lateness.source, "days": lateness.days, "penalty": lateness.penalty,
                                "score_after_penalty": round(lateness.apply(report.score), 4)}
     return results
 

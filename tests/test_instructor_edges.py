@@ -248,6 +248,8 @@ def test_regrade_reuses_exercises_seed_and_lateness(klass, tmp_path):
     with open(tmp_path / "first.csv") as f:
         assert [r["final"] for r in csv.DictReader(f)] == [r["final"] for r in rows]
     assert json.loads((tmp_path / "class.json").read_text())["changes"] == []
+    late = json.loads((tmp_path / "r" / f"{subs[1].name}.json").read_text())["late"]
+    assert late["policy"].startswith("deadline 2026-05-01T12:00+00:00") and late["days"] == 2
 
 
 def test_an_untouched_question_is_not_said_to_raise():
