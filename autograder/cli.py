@@ -115,8 +115,9 @@ def cmd_grade(args) -> int:
     try:
         visibility = parse_overrides(args.visibility)
         previous = read_previous(args.previous) if args.previous else None
-        patterns = (args.exercise or (previous_exercises(previous) if previous else None)   # regrade: as before
-                    or _chapters_present(paths, exercises))   # of the whole class, shard or not
+        if previous and not args.exercise:      # regrade: the exercises the previous grading recorded
+            args.exercise = previous_exercises(previous) or None
+        patterns = args.exercise or _chapters_present(paths, exercises)   # of the whole class, shard or not
         check_overrides(visibility, select(exercises, patterns if args.exercise else None))
         select(exercises, patterns)
         seed = args.seed if args.seed is not None else previous_seed(previous) if previous else None
