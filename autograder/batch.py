@@ -59,7 +59,8 @@ class Progress:
         self.done += 1
         elapsed = time.monotonic() - self.start
         eta = elapsed / self.done * (self.total - self.done)
-        name = Path(report.submission).name
+        from .report import printable          # a file name or an error must not drive the terminal
+        name = printable(Path(report.submission).name)
         if self.tty:
             width = 30
             filled = int(width * self.done / self.total)
@@ -69,7 +70,7 @@ class Progress:
                 self.stream.write("\n")
         else:
             self.stream.write(f"[{self.done}/{self.total}] {name}: {report.score:g}/{report.max_score:g}"
-                              + (f" ({report.error})" if report.error else "") + "\n")
+                              + (f" ({printable(report.error)})" if report.error else "") + "\n")
         self.stream.flush()
 
 

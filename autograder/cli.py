@@ -49,22 +49,29 @@ def _error(message: str) -> int:
     return 2
 
 
-def _lateness(args, paths):
-    """submission -> Lateness under the late policy of the options, or None without a deadline."""
+def _lateness(args, paths, roster=None):
+    """submission -> Lateness under the late policy of the options (a student's own deadline from
+    the roster), or None without a deadline."""
+    from .gradebook import roster_deadlines
     from .policy import LatePolicy, lateness_of, parse_duration, parse_fraction, parse_time, read_times
+    deadlines = roster_deadlines(roster)
     if args.deadline is None:
-        if args.grace or args.late_penalty or args.late_cap or args.submission_times:
-            raise ValueError("the late policy options need --deadline")
+        if args.grace or args.late_penalty or args.late_cap or args.submission_times or deadlines:
+            raise ValueError("the late policy options (and the roster's deadline column) need --deadline, "
+                             "the class's deadline")
         return None
     policy = LatePolicy(parse_time(args.deadline), parse_duration(args.grace or "0"),
                         parse_fraction(args.late_penalty or "0"), parse_fraction(args.late_cap or "100%"))
     times = read_times(args.submission_times) if args.submission_times else None
     print(f"late policy: {policy.describe()}; submission times from "
           f"{args.submission_times or 'the files modification times'}", file=sys.stderr)
-    lateness = lateness_of(paths, policy, times)
+    lateness = lateness_of(paths, policy, times, deadlines)
+    if deadlines:
+        print(f"own deadlines (roster) for {len(deadlines)} student(s)", file=sys.stderr)
     unknown = [p for p, late in lateness.items() if late.submitted is None]
     if unknown:
-        print(f"warning: no submission time (no late penalty) for {', '.join(unknown)}", file=sys.stderr)
+        from .report import printable
+        print(f"warning: no submission time (no late penalty) for {printable(', '.join(unknown))}", file=sys.stderr)
     return lateness
 
 
@@ -99,16 +106,19 @@ def cmd_grade(args) -> int:
     from .framework import load_exercises, select
     from .gradebook import rows_from_reports, write_csv
     from .html_report import to_html
-    from .regrade import changes_since, previous_seed, read_previous
+    from .regrade import changes_since, previous_exercises, previous_lateness, previous_seed, read_previous
     from .regrade import to_csv as changes_csv, to_text as changes_text
     from .report import to_json, to_text
-    from .visibility import parse_overrides
+    from .visibility import check_overrides, parse_overrides
     exercises = load_exercises()
     paths = _expand(args.submissions)
     try:
         visibility = parse_overrides(args.visibility)
         previous = read_previous(args.previous) if args.previous else None
+        if previous and not args.exercise:      # regrade: the exercises the previous grading recorded
+            args.exercise = previous_exercises(previous) or None
         patterns = args.exercise or _chapters_present(paths, exercises)   # of the whole class, shard or not
+        check_overrides(visibility, select(exercises, patterns if args.exercise else None))
         select(exercises, patterns)
         seed = args.seed if args.seed is not None else previous_seed(previous) if previous else None
         if args.shard:
@@ -116,8 +126,10 @@ def cmd_grade(args) -> int:
             if seed is None:
                 raise ValueError("--shard needs --seed: every shard of a class is graded with the same seed")
             paths = shard(paths, k, n)
-        lateness = _lateness(args, paths)
         roster = _roster(args)
+        lateness = _lateness(args, paths, roster)
+        if lateness is None and previous:       # regrade: each student's lateness as recorded before
+            lateness = previous_lateness(previous, paths)
     except (ValueError, OSError) as exc:
         return _error(str(exc))
     if seed is None:
@@ -142,14 +154,24 @@ def cmd_grade(args) -> int:
     if args.canvas:
         _write_canvas(rows, args, roster)
     if args.reports:
+        from .report import report_names
+        names = report_names(r.submission for r in reports)
         for r in reports:
-            base = Path(args.reports) / Path(r.submission).name
+            base = Path(args.reports) / names[r.submission]
             _write(to_json(r, lateness=late.get(r.submission)), f"{base}.json")
             _write(to_html(r, stage=args.reveal, lateness=late.get(r.submission)), f"{base}.html")
         print(f"reports written to {args.reports} (JSON, and HTML showing what students see at {args.reveal})",
               file=sys.stderr)
+        from .registry import BOOK_URL
+        if not BOOK_URL:
+            print("note: the feedback's links into the book are paths inside it (lessons/…), not clickable from "
+                  "the reports: set OLF_BOOK_URL to the published book's address to make them links", file=sys.stderr)
+    changes = changes_since(previous, reports, lateness) if previous is not None else None
+    if args.class_report:
+        from .class_report import write as write_class_report
+        page, data = write_class_report(args.class_report, reports, exercises, lateness=lateness, changes=changes)
+        print(f"class report written to {page} (its data: {data})", file=sys.stderr)
     if previous is not None:
-        changes = changes_since(previous, reports)
         if args.changes:
             write_atomic(args.changes, changes_csv(changes))
         _write(changes_text(changes), args.output)
@@ -252,6 +274,9 @@ def _grading_options(g) -> None:
     g.add_argument("--csv", metavar="FILE", help="write a gradebook: one row per submission")
     _canvas_options(g)
     g.add_argument("--reports", metavar="DIR", help="write one JSON report and one HTML feedback page per submission into DIR")
+    g.add_argument("--class-report", metavar="HTML",
+                   help="write the class at a glance (scores, pass rates, frequent mistakes, late and unreadable "
+                        "submissions, a regrade's changes) as one offline HTML page, its data as JSON beside it")
     g.add_argument("--reveal", choices=STAGES, default="before_due",
                    help="what the HTML feedback shows: tests visible before the due date (default), after it, "
                         "once published, or everything (instructor)")
@@ -303,8 +328,9 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--exercise", action="append", metavar="ID", help="compare only these exercises (globs)")
     d.add_argument("--html", metavar="FILE", help="write the side-by-side page here")
     d.add_argument("--top", type=int, default=30, help="pairs listed (default 30)")
-    d.add_argument("--min-length", type=int, default=60,
-                   help="skip exercises whose reference body has fewer tokens (default 60)")
+    d.add_argument("--min-length", type=int, default=40,
+                   help="skip exercises whose answers keep fewer k-grams (the class's median) beyond the stub "
+                        "and the code much of the class shares (default 40)")
     d.add_argument("--common", type=float, default=0.25,
                    help="ignore code found in more than this fraction of the class (default 0.25)")
     d.add_argument("--no-reference", action="store_true", help="do not compare with the book's solution")

@@ -82,7 +82,7 @@ def run_test(test: Test, subject, seed: int) -> Outcome:
     try:
         kind, got = _scenario_result(test, subject, seed)
     except NotAttempted:
-        return fail("not attempted: the stub still raises NotImplementedError", NOT_ATTEMPTED)
+        return fail(f"not attempted: {ex.untouched}", NOT_ATTEMPTED)
     except StudentError as exc:
         return fail(str(exc))
     except Exception as exc:  # noqa: BLE001 - e.g. unpacking a result of the wrong length

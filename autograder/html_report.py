@@ -11,17 +11,18 @@ from __future__ import annotations
 import html
 import re
 
-from .registry import FAILED, NOT_ATTEMPTED, PARTIAL, PASSED
+from .registry import BOOK_URL, FAILED, NOT_ATTEMPTED, PARTIAL, PASSED
 from .report import points
 from .visibility import shown, withheld
 
 _LINK = re.compile(r"(https?://[^\s<>\"']+[^\s<>\"'.,;:)])|the book, (lessons/[\w./-]+\.html(?:#[\w-]+)?)")
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 60em; margin: 1.5em auto; padding: 0 1em; color: #222; }
-table { border-collapse: collapse; margin: .5em 0; } td, th { padding: .25em .6em; border-bottom: 1px solid #ddd; text-align: left; }
+body { font-family: system-ui, sans-serif; max-width: 60em; margin: 1.5em auto; padding: 0 1em; color: #222; overflow-wrap: anywhere; }
+table { border-collapse: collapse; margin: .5em 0; max-width: 100%; } td, th { padding: .25em .6em; border-bottom: 1px solid #ddd; text-align: left; }
+ul { padding-left: 1.2em; } pre, code { overflow-wrap: anywhere; }
 .passed { color: #1a7f37; } .failed, .partial { color: #b42318; } .not-attempted { color: #777; }
-pre.feedback { background: #fff6f5; border-left: 3px solid #b42318; padding: .5em; white-space: pre-wrap; margin: .2em 0 .8em 1.5em; }
+pre.feedback { background: #fff6f5; border-left: 3px solid #b42318; padding: .5em; white-space: pre-wrap; margin: .2em 0 .8em 0; }
 .note { background: #f3f6fc; padding: .5em .8em; border-left: 3px solid #4a6fb3; }
 """
 
@@ -52,6 +53,10 @@ def to_html(report, *, stage: str = "before_due", lateness=None) -> str:
     """
     visible = [o for o in report.outcomes if shown(o.visibility, stage)]
     note = withheld(report.outcomes, stage)
+    if note and stage != "before_due":         # submitted already: "graded when you submit" is untrue
+        note = note.replace("are graded when you submit; their results are",
+                            "count in your score; their results are").replace(
+                            "is graded when you submit; its result is", "counts in your score; its result is")
     score, top = sum(o.score for o in visible), sum(o.max_score for o in visible)
     name = html.escape(report.submission.rsplit("/", 1)[-1])
     head = [f"<p class='score'>Score: <strong>{points(score)}/{points(top)}</strong> points"
@@ -82,15 +87,22 @@ def to_html(report, *, stage: str = "before_due", lateness=None) -> str:
             mark = "✓" if o.passed else "✗"
             items.append(f"<li class='{o.status.replace(' ', '-')}'>{mark} {html.escape(o.title.split(': ', 1)[-1])} "
                          f"({points(o.score)}/{points(o.max_score)})"
-                         + (f"<pre class='feedback'>{_linked(o.message)}</pre>" if not o.passed and o.message else "")
+                         + (f"<pre class='feedback'>{_linked(o.message)}</pre>"
+                            if not o.passed and o.message and o.message != report.error else "")
                          + "</li>")
         sections.append(f"<section id='{ex}'><h2>{title}: {points(s)}/{points(m)}</h2><ul>{''.join(items)}</ul></section>")
+    relative = not BOOK_URL and any("the book, lessons/" in o.message for o in visible if not o.passed)
+    links = ("<p class='note' id='book-links'>The links into the book are paths inside the book "
+             "(<code>lessons/…</code>): open them in the published book. (Instructor: set "
+             "<code>OLF_BOOK_URL</code> to the book's address before grading, or <code>gradescope --book-url</code>, "
+             "to make them links.)</p>" if relative else "")
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Feedback: {name}</title><style>{_STYLE}</style></head>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Feedback: {name}</title><style>{_STYLE}</style></head>
 <body><h1>Feedback on {name}</h1>
 {''.join(head)}
 <table id="summary"><thead><tr><th>exercise</th><th>points</th><th>status</th></tr></thead><tbody>{''.join(summary)}</tbody></table>
 {''.join(sections)}
+{links}
 <p><small>Seed {report.seed}: the instructor reproduces this grading with <code>--seed {report.seed}</code>.</small></p>
 </body></html>
 """

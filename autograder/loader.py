@@ -76,6 +76,8 @@ def _read_text(path: Path) -> str:
 
 def _notebook_cells(path: Path) -> list[tuple[str, str]]:
     text = _read_text(path)
+    if not text.strip():
+        raise SubmissionError(f"{path.name} is empty (0 bytes of notebook): save it again from Jupyter and resubmit")
     try:
         nb = json.loads(text)
         cells = nb["cells"]

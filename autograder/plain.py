@@ -108,7 +108,7 @@ def describe(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"an ndarray of shape {value.shape} and dtype {value.dtype}"
     if isinstance(value, Record):
-        return f"a {value.type_name} with fields {', '.join(value.fields)}"
+        return f"a named tuple {value.type_name} with fields {', '.join(value.fields)}"
     if isinstance(value, Opaque):
         return value.description
     if value is None:

@@ -1,11 +1,12 @@
 """Late submissions: a deadline, a grace period, a penalty per late day and a cap.
 
-A submission handed in ``d`` after the deadline, with ``d > grace``, is late by
+A submission handed in ``d`` after its deadline, with ``d > grace``, is late by
 ``ceil((d - grace) / 1 day)`` days (a day started counts) and loses ``min(cap, per_day * days)``
 of the points it earned (so a late score never goes below zero). Its time is taken from a
 CSV of submission times (columns ``submission``, ``time``; the submission matched by path
 or by file name) or, failing that, from the file's modification time (a folder's newest
-file).
+file). A student's own deadline (an extension: the roster's ``deadline`` column) replaces
+the class's for that student; the grace, penalty and cap stay the class's.
 """
 from __future__ import annotations
 
@@ -57,17 +58,22 @@ class Lateness:
     source: str                    # "file time" | "times CSV" | "unknown"
     days: int
     penalty: float                 # fraction of the points earned that is lost
+    deadline: datetime | None = None   # the deadline applied to this submission
+    extended: bool = False             # a deadline of the student's own (the roster's), not the class's
+    policy: str = ""                   # the policy applied, in words (LatePolicy.describe)
 
     def apply(self, score: float) -> float:
         return score * (1.0 - self.penalty)
 
     def describe(self) -> str:
+        own = (f" (your deadline: {self.deadline.isoformat(timespec='minutes')})"
+               if self.extended and self.deadline is not None else "")
         if self.submitted is None:
-            return "submission time unknown: no late penalty applied"
+            return f"submission time unknown: no late penalty applied{own}"
         when = self.submitted.isoformat(timespec="minutes")
         if not self.days:
-            return f"submitted {when} ({self.source}): on time"
-        return (f"submitted {when} ({self.source}): {self.days} day{'s' if self.days != 1 else ''} late, "
+            return f"submitted {when} ({self.source}): on time{own}"
+        return (f"submitted {when} ({self.source}): {self.days} day{'s' if self.days != 1 else ''} late{own}, "
                 f"{self.penalty:.0%} of the points deducted")
 
 
@@ -90,12 +96,16 @@ class LatePolicy:
     per_day: float = 0.0
     cap: float = 1.0
 
-    def lateness(self, submitted: datetime | None, source: str = "file time") -> Lateness:
+    def lateness(self, submitted: datetime | None, source: str = "file time",
+                 deadline: datetime | None = None) -> Lateness:
+        """How late ``submitted`` is against ``deadline`` (a student's own), else the policy's."""
+        own = deadline if deadline is not None else self.deadline
+        extended = deadline is not None and deadline != self.deadline
         if submitted is None:
-            return Lateness(None, "unknown", 0, 0.0)
-        over = (submitted - self.deadline - self.grace).total_seconds()
+            return Lateness(None, "unknown", 0, 0.0, own, extended, self.describe())
+        over = (submitted - own - self.grace).total_seconds()
         days = math.ceil(over / 86400) if over > 0 else 0
-        return Lateness(submitted, source, days, min(self.cap, self.per_day * days))
+        return Lateness(submitted, source, days, min(self.cap, self.per_day * days), own, extended, self.describe())
 
     def describe(self) -> str:
         return (f"deadline {self.deadline.isoformat(timespec='minutes')}, grace {self.grace}, "
@@ -125,16 +135,20 @@ def read_times(path) -> dict[str, datetime]:
     return out
 
 
-def lateness_of(paths, policy: LatePolicy, times: dict[str, datetime] | None = None) -> dict[str, Lateness]:
-    """submission path -> its :class:`Lateness` (times from ``times`` by path or name, else the file)."""
+def lateness_of(paths, policy: LatePolicy, times: dict[str, datetime] | None = None,
+                deadlines: dict[str, datetime] | None = None) -> dict[str, Lateness]:
+    """submission path -> its :class:`Lateness` (times from ``times`` by path or name, else the file;
+    ``deadlines``: a student's own deadline by path or name, else the policy's)."""
     out = {}
+    deadlines = deadlines or {}
     for p in map(str, paths):
+        own = deadlines.get(p, deadlines.get(Path(p).name))
         if times is not None:
             t = times.get(p, times.get(Path(p).name))
-            out[p] = policy.lateness(t, "times CSV")
+            out[p] = policy.lateness(t, "times CSV", own)
         else:
             try:
-                out[p] = policy.lateness(file_time(p), "file time")
+                out[p] = policy.lateness(file_time(p), "file time", own)
             except OSError:
-                out[p] = policy.lateness(None)
+                out[p] = policy.lateness(None, deadline=own)
     return out

@@ -188,6 +188,10 @@ class Question(Exercise):
     def title(self) -> str:
         return self.name
 
+    @property
+    def untouched(self) -> str:
+        return f"the answer is still the stub's `{self.name} = None`"
+
     def expected(self) -> Any:
         """The reference answer, as plain data."""
         return to_plain(self.functions[self.function_name]())

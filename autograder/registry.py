@@ -139,6 +139,9 @@ class Exercise:
     def title(self) -> str:
         return ", ".join(self.functions)
 
+    #: What a not-attempted exercise still is (the feedback says so).
+    untouched = "the stub still raises NotImplementedError"
+
     @property
     def max_score(self) -> float:
         return sum(t.points for t in self.tests)

@@ -12,9 +12,11 @@ Left out as what every answer shares:
 * the stub's fingerprints (the signatures and docstrings handed out in the lesson);
 * fingerprints found in more than ``common`` of the class (what every correct answer
   converges to; MOSS's ``-m``);
-* exercises whose reference body is shorter than ``min_length`` tokens (characters of
-  ``copydetect``'s tokenized code, where a name is one): a one-line formula written the
-  same way by everybody says nothing;
+* exercises whose answers keep fewer than ``min_length`` k-grams (the median over the
+  class's submissions) once the stub's and the class's common fingerprints are removed: a
+  one-line formula, or one call of another exercise's function, written the same way by
+  everybody says nothing. It is measured on the submissions, never on the reference (whose
+  AdamW is one call of its Adam, while students often write Adam out again);
 * stubs still raising ``NotImplementedError``.
 
 The book's own solution takes part as one more "submission" (named
@@ -45,8 +47,16 @@ from itertools import combinations
 from pathlib import Path
 
 from .loader import SubmissionError, read_submission
+from .report import printable, report_names
 
 REFERENCE = "(the book's solution)"
+
+#: An exercise's code longer than this (characters) is compared on its first MAX_CHARS only:
+#: fingerprinting costs time and memory in proportion (a 4.9 MB function took 67 s and 2 GB),
+#: and the longest honest answers are a few thousand characters.
+MAX_CHARS = 20_000
+#: A cell longer than this is not even parsed (parsing 5 MB costs seconds and most of a GB).
+MAX_CELL = 200_000
 
 
 @dataclass
@@ -105,10 +115,11 @@ def _is_stub(node: ast.FunctionDef) -> bool:
             and "NotImplementedError" in ast.unparse(body[0].exc))
 
 
-def exercise_code(path, exercises) -> dict[str, str]:
+def exercise_code(path, exercises, notes: list | None = None) -> dict[str, str]:
     """exercise id -> the source of its functions in the submission (docstrings removed).
 
-    Exercises not attempted (a function missing or still the stub) are left out.
+    Exercises not attempted (a function missing or still the stub) are left out, and so are
+    cells longer than :data:`MAX_CELL` characters (said in ``notes``).
 
     Raises
     ------
@@ -117,7 +128,11 @@ def exercise_code(path, exercises) -> dict[str, str]:
     """
     found: dict[str, str] = {}
     stubs: set[str] = set()
-    for _file, _label, code in read_submission(path).cells:
+    for _file, label, code in read_submission(path).cells:
+        if len(code) > MAX_CELL:
+            if notes is not None:
+                notes.append(f"{path}: {label} not compared ({len(code)} characters, more than {MAX_CELL})")
+            continue
         try:
             tree = ast.parse(code)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -131,17 +146,6 @@ def exercise_code(path, exercises) -> dict[str, str]:
         if all(name in found and name not in stubs for name in ex.functions):
             out[ex.id] = "\n\n".join(found[name] for name in ex.functions)
     return out
-
-
-def body_tokens(ex) -> int:
-    """Tokens in the bodies of the reference functions (no signature, no docstring)."""
-    total = 0
-    for fn in ex.functions.values():
-        source = inspect.getsource(fn)
-        node = ast.parse(source).body[0]
-        body = node.body[1:] if ast.get_docstring(node) is not None else node.body
-        total += _tokens("\n".join(ast.get_source_segment(source, s) for s in body))
-    return total
 
 
 def reference_code(ex) -> str:
@@ -176,7 +180,7 @@ def _highlight(code: str, slices) -> str:
     return marked
 
 
-def find_similar(paths, exercises, *, k: int = 20, window: int = 1, min_length: int = 60,
+def find_similar(paths, exercises, *, k: int = 20, window: int = 1, min_length: int = 40,
                  common: float = 0.25, include_reference: bool = True) -> Result:
     """Rank every pair of submissions by the code they share.
 
@@ -194,8 +198,9 @@ def find_similar(paths, exercises, *, k: int = 20, window: int = 1, min_length: 
         Winnowing window: any shared run of ``k + window - 1`` characters is seen (1: every
         k-gram is kept, and the result does not depend on the process's hash salt).
     min_length : int
-        Exercises whose reference body is shorter than this (in characters of the tokenized
-        code) are skipped.
+        Exercises whose answers keep fewer k-grams than this (the median over the class), once
+        the stub and the code more than ``common`` of the class shares are removed, are skipped:
+        what is left is too little to tell answers apart.
     common : float
         Fingerprints found in more than this fraction of the submissions (and in at least
         three) are what correct answers share, and are ignored.
@@ -208,9 +213,14 @@ def find_similar(paths, exercises, *, k: int = 20, window: int = 1, min_length: 
     notes: list[str] = []
     for p in paths:
         try:
-            codes[str(p)] = exercise_code(p, exercises)
-        except (SubmissionError, OSError) as exc:
-            notes.append(f"{p}: not compared ({exc})")
+            codes[str(p)] = exercise_code(p, exercises, notes)
+        except (SubmissionError, OSError, RecursionError, MemoryError) as exc:
+            notes.append(f"{p}: not compared ({type(exc).__name__}: {exc})"[:500])
+            continue
+        for ex_id, code in codes[str(p)].items():
+            if len(code) > MAX_CHARS:
+                codes[str(p)][ex_id] = code[:MAX_CHARS]
+                notes.append(f"{p}: {ex_id} compared on its first {MAX_CHARS} characters of {len(code)}")
     attempted = {ex_id for c in codes.values() for ex_id in c}
     exercises = {ex_id: ex for ex_id, ex in exercises.items() if ex_id in attempted}   # by some student
     if include_reference:
@@ -221,11 +231,6 @@ def find_similar(paths, exercises, *, k: int = 20, window: int = 1, min_length: 
     masses: list[dict[str, float]] = []
     compared = []
     for ex_id, ex in exercises.items():
-        length = body_tokens(ex)
-        if length < min_length:
-            skipped[ex_id] = f"too short to tell answers apart ({length} < {min_length} tokens in the reference)"
-            continue
-        compared.append(ex_id)
         stub = _fingerprint(stub_source(ex), k, window).hashes
         first = {name: _fingerprint(c[ex_id], k, window, stub) for name, c in codes.items() if ex_id in c}
         counts = Counter(h for fp in first.values() for h in _hashes(fp))
@@ -233,6 +238,13 @@ def find_similar(paths, exercises, *, k: int = 20, window: int = 1, min_length: 
         frequent = [h for h, d in counts.items() if d > limit]
         weight = {h: math.log(1 + n / d) for h, d in counts.items() if d <= limit}
         prints = {name: _fingerprint(codes[name][ex_id], k, window, [*stub, *frequent]) for name in first}
+        left = sorted(len(_hashes(fp)) for name, fp in prints.items() if name != REFERENCE)
+        length = left[len(left) // 2] if left else 0
+        if length < min_length:
+            skipped[ex_id] = (f"too alike to tell answers apart: the class's answers keep {length} k-grams (median) "
+                              f"beyond the stub and the code much of the class shares, fewer than {min_length}")
+            continue
+        compared.append(ex_id)
         holders: dict[int, list[str]] = {}
         for name, fp in prints.items():
             for h in _hashes(fp):
@@ -258,10 +270,12 @@ def to_text(result: Result, top: int = 20) -> str:
     """The most similar pairs, one line each."""
     lines = [f"{len(result.pairs)} pair(s) share code in {len(result.exercises)} exercise(s) compared"
              + (f"; skipped: {', '.join(result.skipped)}" if result.skipped else "")]
-    lines += [f"  note: {n}" for n in result.notes]
+    lines += [f"  note: {printable(n)}" for n in result.notes]
+    names = report_names(s for pair in result.pairs[:top] for s in (pair.a, pair.b) if s != REFERENCE)
+    names[REFERENCE] = REFERENCE
     for pair in result.pairs[:top]:
         exs = ", ".join(f"{m.exercise} {m.similarity:.0%}" for m in pair.matches[:5])
-        lines.append(f"{pair.score:6.1%}  {Path(pair.a).name} ~ {Path(pair.b).name}  ({exs})")
+        lines.append(f"{pair.score:6.1%}  {printable(names[pair.a])} ~ {printable(names[pair.b])}  ({exs})")
     return "\n".join(lines)
 
 

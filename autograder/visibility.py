@@ -44,6 +44,26 @@ def parse_overrides(specs) -> list[tuple[str, str | None, str]]:
     return out
 
 
+def check_overrides(overrides, exercises) -> None:
+    """Refuse an override that matches no graded test (``ex9_1=hidden``, a misspelt test name):
+    a typo would leave visible a test meant to be hidden.
+
+    Raises
+    ------
+    ValueError
+        Naming the override and what it could have matched.
+    """
+    for exercise, name, level in overrides:
+        ids = [e for e in exercises if fnmatch.fnmatch(e, exercise)]
+        if not ids:
+            raise ValueError(f"--visibility {exercise}{'::' + name if name else ''}={level}: no graded exercise "
+                             f"matches {exercise!r} (graded: {', '.join(exercises)})")
+        tests = [t.name for e in ids for t in exercises[e].tests]
+        if name is not None and not any(fnmatch.fnmatch(t, name) for t in tests):
+            raise ValueError(f"--visibility {exercise}::{name}={level}: no test of {', '.join(ids)} matches "
+                             f"{name!r} (its tests: {', '.join(tests)})")
+
+
 def visibility_of(test, overrides=()) -> str:
     """The visibility of a registered test: the last matching override, else the test's, else its exercise's."""
     level = test.visibility or test.exercise.visibility or "visible"

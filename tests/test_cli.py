@@ -46,7 +46,7 @@ def test_json_report_has_the_gradescope_shape(solved):
 def test_gradescope_format_keeps_to_the_spec(solved):
     proc = grade(solved, "--format", "gradescope", "--seed", "5", "--exercise", "ex1_1")
     results = json.loads(proc.stdout)
-    assert set(results) == {"score", "execution_time", "output", "tests"}
+    assert set(results) == {"score", "execution_time", "output", "output_format", "test_output_format", "tests"}
     assert all(t["name"].startswith("ex1_1 ") for t in results["tests"])
 
 

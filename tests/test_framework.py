@@ -162,7 +162,7 @@ def test_an_exception_names_the_call_that_raised_it():
                 for t in ex.tests]
     raised = [m for m in messages if "boom" in m]
     assert raised and all("`adam_update` raised ValueError: boom" in m and "call 3 of `adam_update`" in m
-                          and "state = a AdamState" in m for m in raised), raised
+                          and "state = a named tuple AdamState" in m for m in raised), raised
 
 
 # --- the third grading path: pytest autograder/tests --submission PATH ------------------------------

@@ -300,3 +300,12 @@ def _thief(fn):
     mine = [t for t in doc["tests"] if t["name"].startswith(f"{ex.id} ")]
     assert len(mine) == len(ex.tests) and all(t["score"] == 0 for t in mine), [t["output"] for t in mine]
     assert any(t["score"] > 0 for t in doc["tests"] if t not in mine)        # the rest was graded as usual
+
+
+def test_the_project_s_license_is_an_spdx_expression():
+    """``setup.sh`` pip-installs the project when Gradescope builds its image: setuptools refuses
+    the table form ``license = {text = "MIT"}`` from 2027-02-18 (it warns until then)."""
+    import tomllib
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    assert project["project"]["license"] == "MIT"
+    assert "setuptools>=77" in project["build-system"]["requires"]        # PEP 639 license expressions
