@@ -20,7 +20,7 @@ softmax cross-entropy (:func:`solutions.losses.softmax_cross_entropy`).
 function                                                                exercise  what
 ======================================================================  ========  ==============================================
 :func:`graph_adjoints`                                                  ex6_1     every adjoint of a small graph given as data
-:func:`numerical_gradient`, :func:`relative_error`                      ex6_2     central differences; CS231n's relative error
+:func:`numerical_gradient`, :func:`relative_error`                      ex6_2     central differences; entry-wise relative error
 :func:`linear_forward`, :func:`linear_backward`                         ex6_3     a dense layer, forwards and backwards
 :func:`relu_backward`, :func:`sigmoid_backward`, :func:`tanh_backward`  ex6_4     upstream gradient times :math:`\varphi'(z)`
 :func:`mlp_init`, :func:`mlp_forward`, :func:`mlp_loss_and_grads`       ex6_5     initialisation, forward and backward of an MLP
@@ -205,12 +205,18 @@ def numerical_gradient(f, x, h=1e-5):
 
 
 def relative_error(a, b) -> float:
-    r"""The largest entry-wise relative error between two gradients (CS231n's gradient check).
+    r"""The largest entry-wise relative error between two gradients.
 
     .. math:: \max_i \frac{|a_i - b_i|}{\max(10^{-8},\ |a_i| + |b_i|)}
 
-    Around :math:`10^{-7}` or less means agreement in float64 with central differences;
-    :math:`10^{-4}` and more means a bug (unless a kink lies within :math:`h` of the point).
+    This is the ``rel_error`` helper of the CS231n assignments. The CS231n notes on
+    gradient checks divide by :math:`\max(|a_i|, |b_i|)` instead; for close values that is
+    twice this ratio, a factor the coarse thresholds below do not resolve. In float64,
+    with central differences and :math:`h \approx 10^{-5}`, as the notes grade it:
+    :math:`10^{-7}` or less means the gradient is right; up to :math:`10^{-4}` is
+    acceptable only when a kink (ReLU, max) lies within :math:`h` of the point; between
+    :math:`10^{-4}` and :math:`10^{-2}` is suspicious; above :math:`10^{-2}` the gradient
+    is almost certainly wrong.
 
     Parameters
     ----------
@@ -553,12 +559,35 @@ def mlp_adam_step(params, grads, states, *, lr):
 
 
 def train_mlp(params, X, labels, *, epochs, batch_size, lr, rng, activation="relu", weight_decay=0.0,
-              X_test=None, labels_test=None):
+              X_test=None, labels_test=None, loss_and_grads=None):
     r"""Train an MLP with mini-batches (chapter 3) and Adam (chapter 5), one Adam state per array.
 
     Every epoch draws :func:`solutions.sgd.minibatch_indices` from ``rng`` and takes one
     :func:`solutions.adaptive.adam_update` per batch on every ``W`` and ``b`` with the
-    gradients of :func:`mlp_loss_and_grads`.
+    gradients of ``loss_and_grads``.
+
+    Parameters
+    ----------
+    params : list of (W, b)
+        The starting parameters (not modified).
+    X, labels : ndarray
+        The training samples, one per row, and their integer class labels.
+    epochs, batch_size : int
+        The number of passes over the data and the size of a mini-batch.
+    lr : float
+        Adam's learning rate :math:`\eta` (its other hyperparameters at their defaults).
+    rng : numpy.random.Generator
+        Draws the mini-batches.
+    activation : str
+        The hidden activation, as in :func:`mlp_forward`.
+    weight_decay : float
+        :math:`\lambda` of the penalty :math:`\tfrac\lambda2\sum_l\lVert W^l\rVert^2` in the loss.
+    X_test, labels_test : ndarray, optional
+        A test set whose accuracy is recorded after every epoch.
+    loss_and_grads : callable, optional
+        ``loss_and_grads(params, X, labels, activation=..., weight_decay=...) -> (loss, grads)``,
+        with the signature of :func:`mlp_loss_and_grads`, which is the default. The lesson
+        passes the student's own function here.
 
     Returns
     -------
@@ -566,13 +595,14 @@ def train_mlp(params, X, labels, *, epochs, batch_size, lr, rng, activation="rel
         The trained parameters (new arrays).
     history : TrainingHistory
     """
+    loss_and_grads = loss_and_grads or mlp_loss_and_grads
     states = [(adam_init(W), adam_init(b)) for W, b in params]
     losses, train_acc, test_acc = [], [], []
     for _ in range(epochs):
         batch_losses = []
         for idx in minibatch_indices(len(labels), batch_size, rng):
-            loss, grads = mlp_loss_and_grads(params, X[idx], labels[idx], activation=activation,
-                                             weight_decay=weight_decay)
+            loss, grads = loss_and_grads(params, X[idx], labels[idx], activation=activation,
+                                         weight_decay=weight_decay)
             batch_losses.append(loss)
             params, states = mlp_adam_step(params, grads, states, lr=lr)
         losses.append(np.mean(batch_losses))

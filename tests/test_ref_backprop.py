@@ -263,3 +263,25 @@ def test_train_mlp_matches_torch_adam_step_for_step():
         opt.step()
     for ours_a, theirs in zip([a for layer in ours for a in layer], tp):
         assert_close(ours_a, theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_train_mlp_trains_with_the_loss_and_grads_it_is_given():
+    """The lesson passes the student's ``mlp_loss_and_grads``: train_mlp must use that one,
+    once per mini-batch, and a correct one (here torch's) trains to the reference's weights."""
+    rng = np.random.default_rng(5)
+    params = bp.mlp_init((4, 6, 3), rng, activation="tanh")
+    X, labels = rng.normal(size=(30, 4)), rng.integers(0, 3, size=30)
+    calls = []
+
+    def torch_loss_and_grads(params, X, labels, *, activation, weight_decay):
+        calls.append(len(labels))
+        return torch_mlp_loss_and_grads(params, X, labels, activation, weight_decay)
+
+    settings = dict(epochs=2, batch_size=8, lr=0.01, activation="tanh", weight_decay=0.1)
+    ours, history = bp.train_mlp(params, X, labels, rng=np.random.default_rng(1), **settings)
+    theirs, _ = bp.train_mlp(params, X, labels, rng=np.random.default_rng(1), loss_and_grads=torch_loss_and_grads,
+                             **settings)
+    assert calls == [8, 8, 8, 6] * 2                  # every mini-batch of both epochs, through the given function
+    for (W, b), (tW, tb) in zip(ours, theirs):
+        assert_close(W, tW, rtol=1e-9), assert_close(b, tb, rtol=1e-9)
+    assert not np.allclose(ours[0][0], params[0][0])  # it did train

@@ -212,7 +212,8 @@ def x_not_restored(f, x, h=1e-5):
 
 
 @ex6_2.mistake("relative_error", "a ratio of norms ‖a - b‖ / (‖a‖ + ‖b‖) (another common definition); the graded "
-               "one is CS231n's largest entry-wise ratio", anchor="backprop-gradient-check")
+               "one is the largest entry-wise ratio |a_i - b_i| / max(1e-8, |a_i| + |b_i|)",
+               anchor="backprop-gradient-check")
 def relative_error_norms(a, b):
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return float(np.linalg.norm(a - b) / max(1e-8, np.linalg.norm(a) + np.linalg.norm(b)))
