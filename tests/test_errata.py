@@ -40,9 +40,9 @@ def _outputs(lesson: str) -> str:
     parts = []
     for cell in cells:
         for out in cell.get("outputs", []):
-            text = out.get("text") or out.get("data", {}).get("text/plain", "")
-            parts.append("".join(text))
-    return "\n".join(parts)
+            text = "".join(out.get("text") or out.get("data", {}).get("text/plain", ""))
+            parts.append(text if text.endswith("\n") else text + "\n")   # a print split over two outputs reads as one
+    return "".join(parts)
 
 
 def _section(label: str) -> str:
