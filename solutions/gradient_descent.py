@@ -278,17 +278,18 @@ def largest_stable_lr_answer() -> float:
 
 
 def largest_stable_lr_half_mse_answer() -> float:
-    r"""``ex2_6``: the largest stable learning rate for source article 001's half-MSE.
+    r"""``ex2_6``: the largest stable learning rate of source article 001's half-MSE on article 000's data.
 
-    The data are :func:`solutions.common.seed_data_001` (:math:`x = 1, \dots, 5`) with the
+    The data are :func:`solutions.common.seed_data_000` (:math:`x = 1, \dots, 6`) with the
     column of ones. The MSE's Hessian is :math:`\tfrac2n X^\top X`, with largest eigenvalue
     :math:`L` (:func:`linreg_smoothness`); the half-MSE :math:`\tilde J = J/2` has half of it,
     :math:`\tilde L = L/2`, so gradient descent on :math:`\tilde J` is stable for
     :math:`\alpha < 2/\tilde L = 4/L`. Here :math:`\tfrac2n X^\top X =
-    \begin{pmatrix}2&6\\6&22\end{pmatrix}`, :math:`L = 12 + \sqrt{136} = 23.66`, and the
-    answer is :math:`4/L = 0.169`.
+    \begin{pmatrix}2&7\\7&91/3\end{pmatrix}` (trace :math:`97/3`, determinant :math:`35/3`),
+    :math:`L = 31.97`, and the answer is :math:`4/L = 0.125`. The smallest curvature
+    :math:`\tilde\mu = \mu/2 = 0.182` is a different number: stability is set by the largest.
     """
-    from .common import design_matrix, seed_data_001
-    x, _ = seed_data_001()
+    from .common import design_matrix, seed_data_000
+    x, _ = seed_data_000()
     _, L = linreg_smoothness(design_matrix(x))
     return 4.0 / L

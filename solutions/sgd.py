@@ -364,11 +364,11 @@ ROBBINS_MONRO_CHOICES = {
 
 
 def minibatch_noise_ratio_answer() -> float:
-    r"""``ex3_7``: how much smaller the mini-batch gradient's typical error is with ``batch_size`` 25.
+    r"""``ex3_7``: the mini-batch gradient's typical error over the single sample's, with ``batch_size`` 25.
 
     The typical error is :math:`\sqrt{\mathbb E\lVert g_{\mathcal B} - \nabla J\rVert^2}`. For a batch of
     :math:`B` distinct samples out of :math:`n` (:func:`minibatch_grad_variance`), its ratio
-    to the single-sample one is
+    to the single-sample one (batch over single sample, so below 1) is
     :math:`\sqrt{\tfrac1B\cdot\tfrac{n-B}{n-1}} = \sqrt{\tfrac{75}{25 \cdot 99}} = 0.174`, whatever
     the data: less than the :math:`1/\sqrt B = 0.2` of independent samples. Computed here on
     random data.

@@ -40,9 +40,9 @@ def _outputs(lesson: str) -> str:
     parts = []
     for cell in cells:
         for out in cell.get("outputs", []):
-            text = out.get("text") or out.get("data", {}).get("text/plain", "")
-            parts.append("".join(text))
-    return "\n".join(parts)
+            text = "".join(out.get("text") or out.get("data", {}).get("text/plain", ""))
+            parts.append(text if text.endswith("\n") else text + "\n")   # a print split over two outputs reads as one
+    return "".join(parts)
 
 
 def _section(label: str) -> str:
@@ -57,7 +57,7 @@ def _read(lesson: str, pattern: str) -> dict[str, float]:
     """The named groups of ``pattern`` in the lesson's stored outputs, as floats."""
     match = re.search(pattern, _outputs(lesson))
     assert match, f"lessons/{lesson}.ipynb: no stored output matches {pattern!r} (re-execute the lesson?)"
-    return {k: float(v) for k, v in match.groupdict().items()}
+    return {k: None if v is None else float(v) for k, v in match.groupdict().items()}
 
 
 def _sources_003() -> dict[str, float]:
@@ -125,6 +125,9 @@ def _source_000_ascent() -> dict[str, float]:
                                        rf"growth per epoch at epoch 100: (?P<growth>{NUM}); "
                                        rf"first epoch whose loss is inf: (?P<inf>\d+)")
     fig |= _read("02_gradient_descent", r"parameters after 1000 epochs: an array of shape\s*\((?P<n>\d+), (?P<k>\d+)\)")
+    for snippet in ("GD", "SGD", "batch", "momentum", "adaptive"):    # the five snippets, run as written
+        fig |= _read("02_gradient_descent", rf"\n{snippet} +parameters \(\d+, 2\), printed loss at epoch 999: +"
+                                            rf"(?P<{snippet}>{NUM}|inf), (?:inf from epoch (?P<{snippet}_inf>\d+)|finite)")
     return fig
 
 
@@ -217,13 +220,14 @@ def _inverse_against_solve() -> dict[str, float]:
 FIGURES = {
     "errata-000-8": (lambda: {"epochs": 1000 / 6},
                      ["about as much data as {epochs:.0f} real epochs"], []),
-    "errata-003-6": (lambda: _read("03_sgd", rf"start +w = +(?P<w0>{NUM}) +MSE = +{NUM}\n"
+    "errata-003-6": (lambda: {"w0_adagrad": _sources_003()["w0"]} | _read("03_sgd", rf"start +w = +(?P<w0>{NUM}) +MSE = +{NUM}\n"
                                              rf"source 003 \(scale 1/n\) +w = +(?P<w_bad>{NUM}) +MSE = +(?P<mse_bad>{NUM})\n"
                                              rf"correct \(scale 1\) +w = +(?P<w_ok>{NUM}) +MSE = +(?P<mse_ok>{NUM})\n"
                                              rf"best line through 0: w = (?P<w_best>{NUM})"),
                      ["$w$ moves only from ${w0:.3f}$ to ${w_bad:.3f}$ (MSE {mse_bad:.2f})",
                       "it reaches $w = {w_ok:.3f}$ (MSE {mse_ok:.3f})",
-                      "the best line through the origin, $w = {w_best:.3f}$"], []),
+                      "the best line through the origin, $w = {w_best:.3f}$"],
+                     [lambda f: abs(f["w0"] - f["w0_adagrad"]) < 1e-3]),  # the start of 003-7: the second draw
     "errata-000-10": (lambda: _read("04_momentum", rf"source 000: momentum on w only +\((?P<hb>{NUM}), (?P<hw>{NUM})\)\n"
                                                    rf" *one velocity \(EMA form, eta 0\.01\) +\((?P<ob>{NUM}), (?P<ow>{NUM})\)\n"
                                                    rf".*\n *gradient descent, lr 0\.01 +\((?P<gb>{NUM}), (?P<gw>{NUM})\)"),
@@ -265,7 +269,13 @@ FIGURES = {
     # chapter 2
     "errata-000-5": (_source_000_ascent,
                      ["the mean squared error grew from {e0:.1f} to {e6:.0f} in six epochs, by a factor of about "
-                      "{growth:.2f} per epoch, and overflowed to `inf` at epoch {inf:.0f}"], []),
+                      "{growth:.2f} per epoch, and overflowed to `inf` at epoch {inf:.0f}",
+                      "the loss they print at their last epoch is {SGD:.3g} for SGD (§4.3), {batch:.3g} for the "
+                      "\"batch\" loop (§4.4) and {momentum:.3g} for momentum (§4.5)",
+                      "the adaptive loop (§4.6) freezes at a printed loss of {adaptive:.3g}"],
+                     [lambda f: f["GD"] == math.inf and f["GD_inf"] == f["inf"]
+                      and all(f[k + "_inf"] is None and math.isfinite(f[k])
+                              for k in ("SGD", "batch", "momentum", "adaptive"))]),
     "errata-000-6": (_source_000_ascent,
                      ["arrays of shape `({n:.0f},)` after the first step",
                       "the parameters end as an array of shape `({n:.0f}, {k:.0f})`"], []),

@@ -290,3 +290,27 @@ def test_gd_with_backtracking_descends_monotonically_on_rosenbrock():
         losses.append(rosenbrock(x))
     assert np.all(np.diff(losses) <= 0)
     assert losses[-1] < 0.1 * losses[0]
+
+
+def test_ex2_6_answer_is_the_edge_of_stability_of_the_half_mse_and_not_its_smallest_curvature():
+    """ex2_6: half-MSE gradient descent on article 000's data (written here with torch) converges just below
+    the answer and diverges just above it; and the answer is not the half-MSE's smallest curvature (on
+    article 001's five points the two coincide, det(X^T X / n) = 2, so the slip "answer mu" scored)."""
+    x, y = seed_data_000()
+    A = torch.as_tensor(design_matrix(x))
+    t = torch.as_tensor(y)
+    answer = gd.largest_stable_lr_half_mse_answer()
+
+    def final_distance(lr, steps=2000):
+        theta = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.SGD([theta], lr=lr)
+        for _ in range(steps):
+            opt.zero_grad()
+            (0.5 * torch.nn.functional.mse_loss(A @ theta, t)).backward()
+            opt.step()
+        return float(torch.linalg.norm(theta.detach() - torch.tensor([1.0, 1.0], dtype=torch.float64)))
+
+    assert final_distance(0.99 * answer) < 1e-6
+    assert not final_distance(1.01 * answer) < 1.0
+    mu_half = np.linalg.eigvalsh(design_matrix(x).T @ design_matrix(x) / len(x)).min()   # the half-MSE's Hessian
+    assert abs(mu_half / answer - 1) > 0.05, (mu_half, answer)

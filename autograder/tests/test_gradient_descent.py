@@ -423,24 +423,37 @@ ex2_6 = Question("ex2_6", ref.largest_stable_lr_half_mse_answer, anchor="gd-half
 test_largest_stable_lr_half_mse = ex2_6.graded(points=1, digits=3)
 
 
-def _seed_001_curvature(with_ones=True):
-    x, _ = seed_data_001()
-    return ref.linreg_smoothness(design_matrix(x) if with_ones else x[:, None])[1]
+def _half_mse_curvatures(with_ones=True):
+    """(mu, L) of the MSE on source article 000's six points, the data of the question."""
+    x, _ = seed_data_000()
+    return ref.linreg_smoothness(design_matrix(x) if with_ones else x[:, None])
 
 
 @ex2_6.mistake("largest_stable_lr_half_mse_answer", "2/L with the MSE's curvature L: the half-MSE J/2 has half "
                "the curvature, L/2, so its threshold 2/(L/2) is twice as large")
 def half_mse_mse_threshold():
-    return 2.0 / _seed_001_curvature()
+    return 2.0 / _half_mse_curvatures()[1]
 
 
 @ex2_6.mistake("largest_stable_lr_half_mse_answer", "1/L, as if the half-MSE had twice the curvature: "
                "halving the loss halves its curvature, which doubles the largest stable step to 4/L")
 def half_mse_halved():
-    return 1.0 / _seed_001_curvature()
+    return 1.0 / _half_mse_curvatures()[1]
 
 
 @ex2_6.mistake("largest_stable_lr_half_mse_answer", "without the column of ones: the model ŷ = b + wx has "
-               "two parameters, and X = [1, x] is 5 × 2")
+               "two parameters, and X = [1, x] is 6 × 2")
 def half_mse_no_ones_column():
-    return 4.0 / _seed_001_curvature(with_ones=False)
+    return 4.0 / _half_mse_curvatures(with_ones=False)[1]
+
+
+@ex2_6.mistake("largest_stable_lr_half_mse_answer", "the half-MSE's smallest curvature μ/2: a curvature is not "
+               "a step size, and the steepest direction sets the limit, α < 2/(L/2) = 4/L")
+def half_mse_smallest_curvature():
+    return _half_mse_curvatures()[0] / 2
+
+
+@ex2_6.mistake("largest_stable_lr_half_mse_answer", "the MSE's smallest curvature μ: a curvature is not a step "
+               "size, and the steepest direction of the half-MSE sets the limit, α < 2/(L/2) = 4/L")
+def half_mse_mse_smallest_curvature():
+    return _half_mse_curvatures()[0]

@@ -493,6 +493,20 @@ def noise_ratio_one_over_B():
     return 1 / ref.NOISE_RATIO_SETTING["batch_size"]
 
 
+@ex3_7.mistake("minibatch_noise_ratio_answer", "the reciprocal: the single sample's typical error over the "
+               "batch's (how many times larger it is), where the question asks for the batch's over the single "
+               "sample's, a number below 1")
+def noise_ratio_reciprocal():
+    return 1 / ref.minibatch_noise_ratio_answer()
+
+
+@ex3_7.mistake("minibatch_noise_ratio_answer", "√B, the reciprocal of the ratio for independent samples: the "
+               "question asks for the batch's typical error over the single sample's (below 1), and a batch of "
+               "distinct samples also has the factor (n - B)/(n - 1) in its variance")
+def noise_ratio_sqrt_B():
+    return math.sqrt(ref.NOISE_RATIO_SETTING["batch_size"])
+
+
 # ==================================================================== ex3_8 robbins_monro_schedule (question)
 
 ex3_8 = Question("ex3_8", ref.robbins_monro_schedule_answer, anchor="sgd-robbins-monro",
