@@ -3,7 +3,10 @@
 The build goes to a temporary folder (its own execution cache, so the lessons are
 executed from scratch, as on a fresh clone). The browser test serves the HTML on
 127.0.0.1 and drives Debian's Chromium with Selenium; it is skipped only where no
-Chromium is installed (``make test`` installs it on CI).
+Chromium is installed (``make test`` installs it on CI). On every page: no MathJax error
+box, no sideways scrolling at 1280 px or on a 390 px phone, no axe-core violation of impact
+serious or critical but the theme's own (axe-core from npm, installed into the test's own
+temporary folder; skipped where npm is absent).
 """
 import functools
 import http.server
@@ -182,7 +185,8 @@ return Array.from(document.querySelectorAll('mjx-merror')).map(e => {
 def test_page_has_no_math_errors(server, browser, page):
     """MathJax typesets every formula of every page: no red error box."""
     _load(browser, f"{server}/{page}.html")
-    assert browser.execute_script(MATH_ERRORS) == []
+    errors = browser.execute_script(MATH_ERRORS)
+    assert errors == [], "MathJax could not typeset:\n" + "\n".join(errors)
 
 
 PAGE_WIDTH = """
@@ -263,7 +267,7 @@ def test_page_passes_axe(server, browser, axe, page):
         if nodes:
             found.append(f"{violation['id']} ({violation['impact']}: {violation['help']}): "
                          + json.dumps(nodes[:5]))
-    assert found == []
+    assert found == [], "axe-core:\n" + "\n".join(found)
 
 
 @pytest.mark.browser
