@@ -29,9 +29,9 @@ book: $(STAMP)
 test: $(TSTAMP) browser
 	$(PY) -m pytest $(NBVAL) -n 2 --dist loadfile $(PYTEST_ARGS)
 
-## make lab: open the lessons in JupyterLab
+## make lab: open the lessons in JupyterLab (as root, e.g. in a container, it adds --allow-root)
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab lessons/
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) lessons/
 
 ## make lessons: re-execute every lesson in place (after editing one)
 lessons: $(STAMP)

@@ -10,8 +10,11 @@ from ``solutions/`` (never edited by hand):
   output, so that a reader sees what a check says;
 * a markdown cell tagged ``solution-ex5_3`` — the reference solution, folded: its code
   without the docstring, with the private helpers it calls, read from ``solutions/`` by
-  the book's ``solution-code`` directive (``book/_ext/solution_code.py``, which calls
-  :func:`solution_code`) when the book is built.
+  the book's ``solution-code`` extension (``book/_ext/solution_code.py``, which calls
+  :func:`solution_code`) when the book is built. The cell holds a MyST comment line
+  ``% solution-code ../solutions/adaptive.py adam_init, adam_update`` and a sentence that
+  points to the file and the functions: JupyterLab shows the sentence, the book shows the
+  code in place of both.
 
 A question (:class:`autograder.questions.Question`) has the same three cells: the answer
 cell ``largest_stable_lr = None  # ex2_5: your answer, ...``, the check
@@ -72,9 +75,15 @@ def solution_source(ex: Exercise) -> str:
         includes = "\n".join(f"```{{literalinclude}} {path}\n:pyobject: {name}\n```" for name in ex.functions)
         return (f"````{{admonition}} Answer and derivation ({ex.id}: {ex.name})\n:class: dropdown\n"
                 f"{includes}\n````")
-    # the code that solves it, without the docstring the stub shows, with the private helpers it calls
-    code = f"```{{solution-code}} {path}\n:functions: {names}\n```"
-    return f"````{{admonition}} Reference solution ({ex.id}: {names})\n:class: dropdown\n{code}\n````"
+    # The code that solves it, without the docstring the stub shows, with the private helpers it
+    # calls: the book's solution-code extension puts it in place of the comment line and of the
+    # pointer after it. JupyterLab (jupyterlab-myst) hides the comment and shows the pointer;
+    # it knows no Sphinx directive of the book's and would draw one as an error.
+    functions = ", ".join(f"`{name}`" for name in ex.functions)
+    pointer = (f"The reference solution is {functions} in `solutions/{ex.module}.py` "
+               f"(open it from JupyterLab's file browser; the book shows the code here).")
+    return (f"````{{admonition}} Reference solution ({ex.id}: {names})\n:class: dropdown\n"
+            f"% solution-code {path} {names}\n{pointer}\n````")
 
 
 def _tag(kind: str, ex_id: str) -> str:
@@ -166,7 +175,7 @@ def solution_code(path: str | Path, names: list[str], *, docstrings: bool = Fals
     unless ``docstrings``), followed by the private helpers (``_name``) of the module that
     they call, directly or through another helper, each once.
 
-    The book's ``solution-code`` directive shows it as a folded reference solution
+    The book's ``solution-code`` extension shows it as a folded reference solution
     (``book/_ext/solution_code.py``); :func:`solved_source` writes it into a solved lesson,
     as a student's complete solution would hold its own helpers.
     """

@@ -17,8 +17,7 @@ def _chromium():
     return None
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def _driver(tmp_path_factory, width: int, height: int):
     binary = _chromium()
     if binary is None:
         pytest.skip("no Chromium here (make test installs it on CI)")
@@ -29,9 +28,26 @@ def browser(tmp_path_factory):
     options.binary_location = binary
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                 "--window-size=1280,1600", f"--user-data-dir={tmp_path_factory.mktemp('chrome')}"):
+                 f"--window-size={width},{height}", f"--user-data-dir={tmp_path_factory.mktemp('chrome')}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """A desktop window, 1280 px wide."""
+    driver = _driver(tmp_path_factory, 1280, 1600)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def phone(tmp_path_factory):
+    """A phone's window, 390 px wide (an iPhone 12 to 15 held upright)."""
+    driver = _driver(tmp_path_factory, 390, 844)
+    # Chromium's desktop windows have a minimum width: emulate the phone's viewport instead.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True})
     yield driver
     driver.quit()

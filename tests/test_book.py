@@ -3,11 +3,16 @@
 The build goes to a temporary folder (its own execution cache, so the lessons are
 executed from scratch, as on a fresh clone). The browser test serves the HTML on
 127.0.0.1 and drives Debian's Chromium with Selenium; it is skipped only where no
-Chromium is installed (``make test`` installs it on CI).
+Chromium is installed (``make test`` installs it on CI). On every page: no MathJax error
+box, no sideways scrolling at 1280 px or on a 390 px phone, no axe-core violation of impact
+serious or critical but the theme's own (axe-core from npm, installed into the test's own
+temporary folder; skipped where npm is absent).
 """
 import functools
 import http.server
+import json
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -83,6 +88,19 @@ def test_chapters_are_numbered(html):
         assert titled == [], f"{page.relative_to(html)}: 'chapter' followed by a title link {titled}"
 
 
+def test_figures_and_tables_read_well_aloud(html):
+    """A screen reader reads a figure's alt text and a table's header row: no figure's alt text
+    is its file path (or missing), and no table has an empty header row."""
+    for page in html.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for img in re.findall(r"<img\b[^>]*>", text):
+            alt = re.search(r'\balt="([^"]*)"', img)
+            assert alt and alt.group(1).strip(), f"{page.relative_to(html)}: an image without alt text: {img[:160]}"
+            assert not re.search(r"\.(png|jpe?g|svg|gif)$", alt.group(1)), f"{page.relative_to(html)}: alt text is a file path: {img[:160]}"
+        for head in re.findall(r"<thead>(.*?)</thead>", text, re.S):
+            assert re.sub(r"<[^>]+>|\s", "", head), f"{page.relative_to(html)}: a table with an empty header row"
+
+
 def test_api_reference_documents_the_library(html):
     text = (html / "book" / "api.html").read_text(encoding="utf-8")
     for name in ("solutions.common.run", "mse_loss", "gd_update", "adam_update", "momentum_update", "minibatch_indices"):
@@ -138,10 +156,125 @@ def test_page_fits_a_1280_px_window(server, browser, page):
     assert browser.execute_script(OVERFLOW) == []
 
 
+def _load(driver, url):
+    """Open a page and wait until MathJax has typeset it and the fonts are loaded (the widths
+    and the formulas are final then)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+    driver.get(url)
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const typeset = window.MathJax && MathJax.startup ? MathJax.startup.promise : Promise.resolve();
+        typeset.then(() => document.fonts.ready).then(() => done(true));""")
+
+
+# What MathJax could not typeset: an error box ("Math input error", an undefined control
+# sequence, a missing brace) is an mjx-merror element; its message is in data-mjx-error or
+# in the box's text.
+MATH_ERRORS = """
+return Array.from(document.querySelectorAll('mjx-merror')).map(e => {
+  const box = e.closest('mjx-container');
+  return (e.getAttribute('data-mjx-error') || e.textContent).trim() + ' in: '
+         + ((box && box.closest('p, li, td, div')) || e).textContent.trim().slice(0, 120);
+});
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page", PAGES)
+def test_page_has_no_math_errors(server, browser, page):
+    """MathJax typesets every formula of every page: no red error box."""
+    _load(browser, f"{server}/{page}.html")
+    errors = browser.execute_script(MATH_ERRORS)
+    assert errors == [], "MathJax could not typeset:\n" + "\n".join(errors)
+
+
+PAGE_WIDTH = """
+document.head.insertAdjacentHTML('beforeend', '<style>mjx-assistive-mml { display: none !important; }</style>');
+const root = document.documentElement;
+const clipped = (el) => {     // inside a box that scrolls or clips sideways: it cannot widen the page
+  for (let a = el.parentElement; a && a !== root; a = a.parentElement)
+    if (getComputedStyle(a).overflowX !== 'visible') return true;
+  return false;
+};
+const wide = [];
+if (root.scrollWidth > root.clientWidth) {
+  for (const el of document.querySelectorAll('body *')) {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.right > root.clientWidth + 1 && r.width < root.scrollWidth - 1 && !clipped(el)
+        && !wide.some((w) => w.el.contains(el)))
+      wide.push({el, text: el.tagName.toLowerCase() + '.' + String(el.className).split(' ')[0] + ' reaches '
+                 + Math.round(r.right) + ' px: ' + (el.textContent || '').trim().slice(0, 70)});
+  }
+}
+return [root.clientWidth, root.scrollWidth, wide.slice(0, 8).map((w) => w.text)];
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page", PAGES)
+def test_page_does_not_scroll_sideways_on_a_phone(server, phone, page):
+    """At 390 px nothing makes the page wider than the screen: a header link, an inline
+    formula or a long code literal wraps; a display formula, a code block or a printed table
+    scrolls inside its own box."""
+    _load(phone, f"{server}/{page}.html")
+    width, scroll_width, wide = phone.execute_script(PAGE_WIDTH)
+    assert width == 390
+    assert scroll_width <= width, f"the page is {scroll_width} px wide on a {width} px screen: {wide}"
+
+
+@pytest.fixture(scope="module")
+def axe(tmp_path_factory) -> str:
+    """axe-core's script, installed from npm into the test's own folder."""
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("no npm here: axe-core cannot be installed")
+    folder = tmp_path_factory.mktemp("axe")
+    proc = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(folder), "axe-core"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return (folder / "node_modules" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
+
+
+# sphinx-book-theme 1.3.0's own violations (TOOLCHAIN.md), the same on every page, with the
+# elements they are allowed on. Anything else of impact serious or critical fails.
+THEME_VIOLATIONS = {
+    # The search button's and the theme switch's visible text differ from their aria-label.
+    "label-content-name-mismatch": ("the theme's search button and theme switch",
+                                    ("search-button", "theme-switch-button")),
+}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page", PAGES)
+def test_page_passes_axe(server, browser, axe, page):
+    """axe-core finds no violation of impact serious or critical on any page, but the
+    theme's own (``THEME_VIOLATIONS``)."""
+    _load(browser, f"{server}/{page}.html")
+    browser.execute_script(axe)
+    browser.set_script_timeout(600)        # axe takes a minute on a long chapter on a loaded machine
+    result = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 160)}))}))));""")
+    found = []
+    for violation in result:
+        if violation["impact"] not in ("serious", "critical"):
+            continue
+        _, allowed = THEME_VIOLATIONS.get(violation["id"], ("", ()))
+        nodes = [n for n in violation["nodes"] if not any(a in n["target"] + n["html"] for a in allowed)]
+        if nodes:
+            found.append(f"{violation['id']} ({violation['impact']}: {violation['help']}): "
+                         + json.dumps(nodes[:5]))
+    assert found == [], "axe-core:\n" + "\n".join(found)
+
+
 @pytest.mark.browser
 def test_search_snippets_show_typeset_math(server, browser):
     """The search page's snippets come from the pages' HTML, where formulas are TeX between
-    \\( and \\): the book's olf-search.js typesets them, so no raw TeX shows."""
+    \\( and \\): the book's olf-search.js widens each snippet to whole formulas (Sphinx cuts
+    them at fixed offsets) and typesets them, so no raw TeX, whole or half, shows."""
     from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -151,7 +284,8 @@ def test_search_snippets_show_typeset_math(server, browser):
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results .context mjx-container"))
 
     def raw_tex(d):
-        return [p.text for p in d.find_elements(By.CSS_SELECTOR, "#search-results .context") if "\\(" in p.text]
+        return [p.text for p in d.find_elements(By.CSS_SELECTOR, "#search-results .context")
+                if re.search(r"\\[()[\]]|\$\$|\\begin\{", p.text)]
     try:                                   # snippets arrive one by one: give the last ones time
         wait.until(lambda d: not raw_tex(d))
     except TimeoutException:
