@@ -3,6 +3,20 @@
 As in ``test_hostile.py``, a submission breaks ``mse_loss`` (ex1_1) with the attack and gets
 ``mse_loss_grad`` (ex1_2) right, so an attack that fails shows as ex1_1 = 0 with ex1_2 at
 full marks; each runs under both isolations where the worker is involved.
+
+Not closed here (issue 19, items 5-10, 18), and what holds meanwhile:
+
+* per-worker process limits, killing ``setsid()`` descendants in ``process`` isolation and
+  dropping root's capabilities there without ``--sandbox-user`` (items 6-8) need a pids
+  cgroup or a uid per worker: under ``bwrap`` the worker has its own PID namespace, dies with
+  the grader and holds no capability; under ``process`` a fork bomb is bounded only by
+  ``RLIMIT_NPROC`` of ``--sandbox-user`` (shared by that user's workers) and the patched
+  ``os.fork``. On a kernel without user namespaces ``auto`` falls back to ``process``; on
+  one without Landlock 6 (kernel < 6.12) a worker's signals and abstract sockets are not
+  scoped, so only seccomp and the separate user keep it from its neighbours.
+* the timing channel (item 18): the pause after a failing test differs from a passing one.
+  It is left open on purpose: it tells a submission, while it runs, only which of its own
+  tests pass, and every hidden test is graded and reported anyway.
 """
 import json
 import os
