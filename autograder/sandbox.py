@@ -36,7 +36,7 @@ own comparisons do not count). The reference functions the grader runs for the w
 (callbacks) are charged to that wall-clock budget too, and get at most ``timeout`` seconds
 of the grader's CPU time an exercise: a callback that would run longer is stopped
 (:func:`bounded`). A whole submission gets ``Limits.total`` seconds (``--submission-timeout``);
-a function that timed out is not called again in a later exercise.
+a function that timed out is not called again in its exercise (whose worker is gone).
 When an exercise times out or its worker dies, the worker is killed with everything it
 started, and the next exercise gets a new one.
 
@@ -97,7 +97,7 @@ class Limits:
     total : float
         Wall-clock seconds for the whole submission (loading and every exercise): an
         exercise that would start later scores zero, saying so. A function that timed out
-        is not called again in a later exercise.
+        is not called again in that exercise.
     """
 
     timeout: float = TIMEOUT
@@ -180,7 +180,6 @@ class WorkerSubject:
         self.budget_given = 0.0                # ... and what it was when the exercise (or loading) began
         self.callback_left = 0.0               # seconds the grader may still spend on the worker's callbacks
         self.ends = float("inf")               # when the submission's whole time (limits.total) is up
-        self.timed_out: dict[str, str] = {}    # graded name -> why it is not called again
         self.refused: dict = {}                # name -> reference function the worker may not call now
         self.sent: set = set()                 # (module, qualname) of test functions handed over in this exercise
         self.in_exercise = False
@@ -536,8 +535,6 @@ class WorkerSubject:
     def invoke(self, name: str, request) -> dict:
         if self.failure:
             return {"status": "error", "error": f"not run: {self.failure}"}
-        if name in self.timed_out:
-            return {"status": "error", "error": f"not run: `{name}` {self.timed_out[name]} in an earlier exercise"}
         state = self.functions.get(name)
         if state == "reference":
             return {"status": "error",
@@ -549,8 +546,6 @@ class WorkerSubject:
         self.sent |= facade.functions_sent(request)
         reply = self._request(message, f"running `{name}`")
         if reply is None:
-            if self.failure and self.failure.startswith("timed out"):
-                self.timed_out[name] = "timed out"
             return {"status": "error", "error": self.failure}
         if reply.get("status") == "ok":
             try:
