@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from .files import write_atomic
-from .limits import MEMORY_MB, TIMEOUT
+from .limits import MEMORY_MB, SUBMISSION_TIMEOUT, TIMEOUT
 from .isolation import ISOLATIONS, IsolationError, resolve_isolation
 from .sandbox import Limits, prestart
 
@@ -101,7 +101,8 @@ def _write_canvas(rows, args, roster) -> None:
 
 def cmd_grade(args) -> int:
     if args.jobs <= 1:       # the first worker starts before numpy and the tests are imported
-        prestart(Limits(timeout=args.timeout, memory_mb=args.memory, user=args.sandbox_user, isolation=args.isolation))
+        prestart(Limits(timeout=args.timeout, memory_mb=args.memory, user=args.sandbox_user, isolation=args.isolation,
+                        total=args.submission_timeout))
     from .batch import Progress, grade_many, shard
     from .framework import load_exercises, select
     from .gradebook import rows_from_reports, write_csv
@@ -137,7 +138,8 @@ def cmd_grade(args) -> int:
     print(f"grading {len(paths)} submission(s), seed {seed} (reproduce with --seed {seed})"
           + (f", shard {args.shard}" if args.shard else ""), file=sys.stderr)
     progress = Progress(len(paths)) if len(paths) > 1 else None
-    limits = Limits(timeout=args.timeout, memory_mb=args.memory, user=args.sandbox_user, isolation=args.isolation)
+    limits = Limits(timeout=args.timeout, memory_mb=args.memory, user=args.sandbox_user, isolation=args.isolation,
+                    total=args.submission_timeout)
     if limits.user is not None and os.geteuid() != 0:
         return _error("--sandbox-user needs the grader to run as root")
     try:
@@ -290,6 +292,8 @@ def _grading_options(g) -> None:
     g.add_argument("--submission-times", metavar="CSV",
                    help="late policy: columns submission, time (default: the files modification times)")
     g.add_argument("--timeout", type=float, default=TIMEOUT, help=f"seconds per exercise (default {TIMEOUT:g})")
+    g.add_argument("--submission-timeout", type=float, default=SUBMISSION_TIMEOUT,
+                   help=f"wall-clock seconds for a whole submission (default {SUBMISSION_TIMEOUT:g})")
     g.add_argument("--memory", type=int, default=MEMORY_MB, help=f"memory limit of student code in MB (default {MEMORY_MB})")
     g.add_argument("--sandbox-user", metavar="USER",
                    help="when grading as root (Gradescope), run student code as this unprivileged user, e.g. nobody")

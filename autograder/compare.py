@@ -31,8 +31,20 @@ def _is_number(x: Any) -> bool:
 
 
 def compare(got: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9, where: str = "") -> str | None:
-    """``None`` if ``got`` matches ``expected`` (the reference's plain result), else what differs."""
-    return _compare(_unwrap(got), _unwrap(expected), rtol, atol, where)
+    """``None`` if ``got`` matches ``expected`` (the reference's plain result), else what differs.
+
+    Never raises for what a submission returned (an integer too large for a float, say):
+    that test fails with the reason, the others are graded as usual.
+    """
+    try:
+        return _compare(_unwrap(got), _unwrap(expected), rtol, atol, where)
+    except (ArithmeticError, ValueError, TypeError, RecursionError, MemoryError) as exc:
+        return f"could not compare what your function returned with the expected result ({type(exc).__name__})"
+
+
+def _too_large(x: Any) -> bool:
+    """An integer that no float can hold (``10**400``)."""
+    return isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 1023
 
 
 def _compare(got: Any, expected: Any, rtol: float, atol: float, where: str) -> str | None:
@@ -79,6 +91,11 @@ def _compare(got: Any, expected: Any, rtol: float, atol: float, where: str) -> s
             got, dtype = float(got), got.dtype
         if not _is_number(got):
             return f"{at}returned {describe(got)}; expected a number like {expected!r}"
+        if _too_large(got) or _too_large(expected):
+            if got == expected:
+                return None
+            return (f"{at}returned an integer of about {int(got.bit_length() * 0.30103) + 1} digits, "
+                    "too large for a float") if _too_large(got) else f"{at}is {describe(got)}; expected a larger integer"
         if isinstance(expected, int) and isinstance(got, int) and got != expected:
             return f"{at}is {got}; expected {expected}"
         g, e = float(got), float(expected)

@@ -20,10 +20,10 @@ gets their source and runs its own copy, instead of asking the grader at every c
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
-import inspect
-import re
 import importlib.util
+import inspect
 import sys
 import types
 from functools import lru_cache
@@ -32,7 +32,6 @@ import numpy as np
 
 from .plain import Opaque, dumps, loads, to_plain
 
-FUNCTION_TAG = re.compile(r'"__function__":\["([^"]*)","([^"]*)"\]')   # how plain.dumps sends a function
 REFERENCE = "solutions"
 TESTS = "autograder.tests"
 
@@ -118,40 +117,122 @@ def _callable(module: str, name: str):
     return getattr(importlib.import_module(module), name)
 
 
-def functions_in(encoded: str) -> set:
-    """``(module, name)`` of every function sent by name in a :func:`plain.dumps` text."""
-    return set(FUNCTION_TAG.findall(encoded))
+def functions_sent(tree) -> set:
+    """``(module, qualname)`` of every function the grader itself sends by name in an
+    :func:`plain.encode` tree (a test's request: its objectives, its partials)."""
+    found, todo = set(), [tree]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, list):
+            todo.extend(x)
+        elif isinstance(x, dict):
+            if len(x) == 1 and "__function__" in x and isinstance(x["__function__"], list):
+                found.add(tuple(x["__function__"]))
+            else:
+                todo.extend(x.values())
+    return found
+
+
+def _functions_within(obj, limit: int = 100_000) -> list:
+    """Every function and type inside decoded arguments (lists, tuples, dicts, partials)."""
+    found, todo, seen = [], [obj], 0
+    while todo:
+        x = todo.pop()
+        seen += 1
+        if seen > limit:
+            raise ValueError("arguments too large")
+        if isinstance(x, (types.FunctionType, type)):
+            found.append(x)
+        elif isinstance(x, functools.partial):
+            todo += [x.func, *x.args, *x.keywords.values()]
+        elif isinstance(x, (list, tuple)):
+            todo.extend(x)
+        elif isinstance(x, dict):
+            todo.extend(x.values())
+    return found
+
+
+def _code_names(code: types.CodeType) -> set:
+    """The global and attribute names a code object and every code nested in it mention."""
+    names, todo = set(), [code]
+    while todo:
+        c = todo.pop()
+        names.update(c.co_names)
+        todo += [k for k in c.co_consts if isinstance(k, types.CodeType)]
+    return names
 
 
 @lru_cache(maxsize=None)
-def _reference_used(fn) -> tuple:
-    """The functions of ``solutions`` that ``fn`` calls, directly or through one another."""
-    found, todo = [], [fn]
+def _reach(fn) -> tuple:
+    """The functions of ``solutions`` that ``fn`` may run, checked whole: the globals that its
+    code and every function nested in it mention (and, through a module of ``solutions``,
+    that module's names), its closure, its defaults, and the methods of the ``solutions``
+    classes among them, transitively."""
+    found, todo, seen = [], [fn], set()
     while todo:
-        try:
-            names = inspect.getclosurevars(todo.pop()).globals.values()
-        except TypeError:                     # not Python code (a class, a builtin)
+        obj = todo.pop()
+        if id(obj) in seen:
             continue
-        for g in names:
-            if isinstance(g, types.FunctionType) and _within(g.__module__, REFERENCE) and g not in found:
-                found.append(g)
-                todo.append(g)
+        seen.add(id(obj))
+        if isinstance(obj, (classmethod, staticmethod)):
+            todo.append(obj.__func__)
+        elif isinstance(obj, property):
+            todo += [f for f in (obj.fget, obj.fset, obj.fdel) if f is not None]
+        elif isinstance(obj, functools.partial):
+            todo += [obj.func, *obj.args, *obj.keywords.values()]
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            todo.extend(obj)
+        elif isinstance(obj, dict):
+            todo.extend(obj.values())
+        elif isinstance(obj, type) and _within(getattr(obj, "__module__", ""), REFERENCE):
+            todo.extend(vars(obj).values())
+        elif isinstance(obj, types.MethodType):
+            todo.append(obj.__func__)
+        elif isinstance(obj, types.FunctionType):
+            if _within(str(obj.__module__), REFERENCE) and obj is not fn:
+                found.append(obj)
+            names = _code_names(obj.__code__)
+            scope = dict(obj.__globals__)
+            scope.update((n, c.cell_contents) for n, c in zip(obj.__code__.co_freevars, obj.__closure__ or ())
+                         if _has_contents(c))
+            for name in names | set(obj.__code__.co_freevars):
+                g = scope.get(name)
+                if isinstance(g, types.ModuleType):
+                    if _within(g.__name__, REFERENCE):          # ``losses.mse_loss``
+                        todo += [getattr(g, n) for n in names if hasattr(g, n)]
+                elif g is not None:
+                    todo.append(g)
+            todo += [*(obj.__defaults__ or ()), *(obj.__kwdefaults__ or {}).values()]
     return tuple(found)
 
 
-def _refusal(module: str, name: str, refused: dict, sent: set) -> str | None:
-    if (module, name) in sent:                # the test itself handed it over (an objective, say)
-        return None
-    if _within(module, REFERENCE):
-        fn = _callable(module, name)
-        if name in refused or any(fn is f for f in refused.values() if f is not None):   # by name or alias
-            return f"`{name}` called the reference solution {module}.{name}, which scores zero"
-        inside = [g for g in _reference_used(fn) if any(g is f for f in refused.values())] if fn else []
-        if inside:                            # a helper that runs an answer the submission must write
-            return (f"`{name}` called {module}.{name}, which runs the reference solution "
-                    f"`{inside[0].__name__}`, which scores zero")
-    if _within(module, TESTS) and (module, name) not in sent:
+def _has_contents(cell) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
+
+
+def _refusal(fn, refused: dict, sent: set) -> str | None:
+    """Why the grader may not run ``fn`` for the worker now, else None: it runs only the
+    functions the test itself sent in this exercise and the helpers of ``solutions`` that
+    neither are nor run (by any route) an answer the submission must write."""
+    module, name = str(getattr(fn, "__module__", "")), str(getattr(fn, "__qualname__", ""))
+    if isinstance(fn, types.FunctionType) and (module, name) in sent:
+        return None                           # the test itself handed it over (an objective, say)
+    if not _within(module, REFERENCE):
         return f"{module}.{name} is not available while grading"
+    if isinstance(fn, type):
+        return None if issubclass(fn, tuple) and hasattr(fn, "_fields") else \
+            f"{module}.{name} is not available while grading"
+    answers = [f for f in refused.values() if f is not None]
+    if any(fn is f for f in answers):         # by name or alias
+        return f"`{fn.__name__}` called the reference solution {module}.{name}, which scores zero"
+    inside = [g for g in _reach(fn) if any(g is f for f in answers)]
+    if inside:                                # a helper that runs an answer the submission must write
+        return (f"`{fn.__name__}` called {module}.{name}, which runs the reference solution "
+                f"`{inside[0].__name__}`, which scores zero")
     return None
 
 
@@ -161,18 +242,28 @@ def call(module: str, name: str, args: str, *, refused: dict, sent: set) -> dict
     ``refused``: name -> reference function that the submission may not use now (those, under
     any name, score zero): while an exercise is graded, every exercise's function of its
     chapter and of later chapters (:meth:`autograder.sandbox.WorkerSubject.begin_exercise`);
-    ``sent``: ``(module, name)`` of functions handed to the submission by the current test —
-    always allowed, and the only functions of ``autograder.tests`` it may call.
+    ``sent``: ``(module, qualname)`` of functions handed to the submission by the current test —
+    always allowed, and the only functions of ``autograder.tests`` it may call. The decision
+    is taken on the decoded objects — the function itself and every function among its
+    arguments — never on the text the worker sent.
     """
-    for mod, fn_name in [(module, name), *functions_in(args)]:     # the function, and any passed to it
-        why = _refusal(mod, fn_name, refused, sent)
-        if why:
-            return {"status": "refused", "error": why}
+    if not (isinstance(module, str) and isinstance(name, str)) or _within(module, TESTS) and (module, name) not in sent:
+        return {"status": "refused", "error": f"{module}.{name} is not available while grading"}
     fn = _callable(module, name)
     if fn is None:
         return {"status": "error", "error": f"{module}.{name} is not available while grading"}
     try:
         positional, keywords = loads(args)
+        if not (isinstance(positional, list) and isinstance(keywords, dict)):
+            raise ValueError("not (args, kwargs)")
+        inside = _functions_within((positional, keywords))
+    except Exception as exc:  # noqa: BLE001 - whatever a patched worker sends
+        return {"status": "error", "error": f"{module}.{name}: unreadable arguments ({type(exc).__name__})"}
+    for f in [fn, *inside]:                   # the function, and any passed to it
+        why = _refusal(f, refused, sent)
+        if why:
+            return {"status": "refused", "error": why}
+    try:
         with np.errstate(all="ignore"):
             result = fn(*positional, **keywords)
         return {"status": "ok", "value": dumps(to_plain(result))}

@@ -31,13 +31,21 @@ from __future__ import annotations
 
 import ast
 import builtins
+import errno
 import functools
 import json
+import os
+import re
+import stat
 import symtable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MAX_BYTES = 20 * 1024 * 1024
+MAX_BYTES = 20 * 1024 * 1024         # one file of a submission (a notebook with its images)
+MAX_TOTAL_BYTES = 40 * 1024 * 1024   # all the files of a submission together
+MAX_FILES = 200                      # .ipynb and .py files in a submission
+MAX_CODE_BYTES = 2 * 1024 * 1024     # code cells parsed (a complete course is about 0.2 MB)
+MAX_NOTES = 50                       # notes kept about what was skipped
 
 #: The modules whose functions a kept assignment may call (cheap to import, no training in them).
 CHEAP_MODULES = frozenset({"numpy", "math", "cmath", "collections", "typing", "functools", "operator",
@@ -49,6 +57,7 @@ CHEAP_BUILTINS = frozenset({"abs", "bool", "complex", "dict", "divmod", "float",
 #: Functions of those modules that read or write files: not run (the data is not there when grading).
 FILE_FUNCTIONS = frozenset({"load", "loadtxt", "genfromtxt", "fromfile", "fromregex", "memmap", "save",
                             "savez", "savez_compressed", "savetxt", "tofile", "open"})
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 _LOOPS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Await, ast.Yield, ast.YieldFrom,
           ast.NamedExpr)
 
@@ -65,17 +74,38 @@ class Submission:
     defined: set[str] = field(default_factory=set)                 # top-level function names
 
 
-def _read_text(path: Path) -> str:
-    if path.stat().st_size > MAX_BYTES:
+def _read_text(path: Path, dir_fd: int | None = None) -> str:
+    """The text of a regular file of the submission, read without following a symbolic link
+    (``O_NOFOLLOW``) or blocking on a named pipe (``O_NONBLOCK``); at most ``MAX_BYTES``."""
+    name = path.name if dir_fd is not None else str(path)
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError as exc:
+        why = "a symbolic link" if exc.errno == errno.ELOOP else exc.strerror
+        raise SubmissionError(f"{path.name} cannot be read ({why}): submit regular files") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise SubmissionError(f"{path.name} is not a regular file: submit regular files")
+        if info.st_size > MAX_BYTES:
+            raise SubmissionError(f"{path.name} is larger than {MAX_BYTES // 2**20} MB")
+        chunks, left = [], MAX_BYTES + 1
+        while left > 0 and (chunk := os.read(fd, min(left, 1 << 20))):
+            chunks.append(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > MAX_BYTES:
         raise SubmissionError(f"{path.name} is larger than {MAX_BYTES // 2**20} MB")
     try:
-        return path.read_bytes().decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SubmissionError(f"{path.name} is not UTF-8 text (byte {exc.start}); save it again from Jupyter") from exc
 
 
-def _notebook_cells(path: Path) -> list[tuple[str, str]]:
-    text = _read_text(path)
+def _notebook_cells(path: Path, text: str | None = None) -> list[tuple[str, str]]:
+    text = _read_text(path) if text is None else text
     if not text.strip():
         raise SubmissionError(f"{path.name} is empty (0 bytes of notebook): save it again from Jupyter and resubmit")
     try:
@@ -85,10 +115,79 @@ def _notebook_cells(path: Path) -> list[tuple[str, str]]:
         for i, cell in enumerate(cells, 1):
             if cell.get("cell_type") == "code":
                 source = cell.get("source", "")
-                out.append((f"{path.name} cell {i}", "".join(source) if isinstance(source, list) else str(source)))
+                if isinstance(source, list):
+                    source = "".join(s if isinstance(s, str) else str(s)[:1000] for s in source)
+                out.append((f"{path.name} cell {i}", source if isinstance(source, str) else str(source)[:1000]))
         return out
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise SubmissionError(f"{path.name} is not a valid Jupyter notebook ({type(exc).__name__}: {exc})") from exc
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise SubmissionError(f"{path.name} is not a valid Jupyter notebook "
+                              f"({type(exc).__name__}: {str(exc)[:200]})") from exc
+
+
+def _is_submitted(rel: Path) -> bool:
+    return rel.suffix in (".ipynb", ".py") and not any(part.startswith(".") or part == "__pycache__"
+                                                       for part in rel.parts)
+
+
+def submission_files(path: str | Path, notes: list[str] | None = None) -> list[tuple[Path, str]]:
+    """``(name, text)`` of each file a submission is made of, in name order: the file itself,
+    or a folder's ``.ipynb`` and ``.py`` files (hidden ones and ``__pycache__`` left out).
+
+    Only regular files inside the submission are read: a symbolic link (to the reference, to
+    the graded tests ...) is neither followed nor read, a named pipe or a device is refused,
+    a folder is walked through its own descriptors (``O_NOFOLLOW``: no link swapped in while
+    it is read), and the submission holds at most ``MAX_FILES`` files of at most
+    ``MAX_BYTES`` each and ``MAX_TOTAL_BYTES`` together. What is left out of a folder for
+    being no regular file is named in ``notes``.
+    """
+    path = Path(path)
+    try:
+        info = os.lstat(path)
+    except OSError:
+        raise SubmissionError(f"{path} does not exist") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise SubmissionError(f"{path.name} is a symbolic link: submit the files themselves")
+    if not stat.S_ISDIR(info.st_mode):
+        if path.suffix not in (".ipynb", ".py"):
+            raise SubmissionError(f"{path.name}: submit a .ipynb notebook or a .py file")
+        return [(Path(path.name), _read_text(path))]
+    found: list[tuple[Path, str]] = []
+    total = 0
+    top = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    todo = [(top, Path())]
+    try:
+        while todo:
+            fd, rel = todo.pop()
+            try:
+                with os.scandir(fd) as entries:
+                    listed = sorted((e.name, e.is_dir(follow_symlinks=False), e.is_file(follow_symlinks=False),
+                                 e.is_symlink()) for e in entries)
+                for name, is_dir, is_file, is_link in listed:
+                    child = rel / name
+                    if notes is not None and not (is_dir or is_file) and _is_submitted(child):
+                        notes.append(f"{child} is not read: it is {'a symbolic link' if is_link else 'no regular file'}")
+                    if is_dir and not (name.startswith(".") or name == "__pycache__"):
+                        if len(todo) + len(found) > MAX_FILES:
+                            raise SubmissionError(f"{path.name} holds too many folders and files")
+                        todo.append((os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                             dir_fd=fd), child))
+                    elif is_file and _is_submitted(child):
+                        if len(found) >= MAX_FILES:
+                            raise SubmissionError(f"{path.name} holds more than {MAX_FILES} .ipynb/.py files")
+                        text = _read_text(child, dir_fd=fd)
+                        total += len(text)
+                        if total > MAX_TOTAL_BYTES:
+                            raise SubmissionError(f"{path.name} holds more than {MAX_TOTAL_BYTES // 2**20} MB "
+                                                  "of .ipynb/.py files")
+                        found.append((child, text))
+            finally:
+                os.close(fd)
+    finally:
+        for fd, _ in todo:
+            os.close(fd)
+    if not found:
+        raise SubmissionError(f"{path} holds no .ipynb or .py file")
+    return sorted(found, key=lambda item: item[0])
 
 
 class Scope:
@@ -190,6 +289,14 @@ class Scope:
                              "literal or a call of numpy / math / collections at the top of a cell")
 
 
+def python_lines(text: str) -> list[str]:
+    """The lines of ``text`` as Python's tokenizer sees them: broken at ``\\n``, ``\\r\\n`` and
+    ``\\r`` only (not at U+2028, ``\\x1c`` or ``\\x85``, where :meth:`str.splitlines` breaks: a
+    string or comment holding one is one line, as in the student's own kernel)."""
+    lines = _LINE_BREAKS.split(text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
 @functools.lru_cache(maxsize=4)
 def _encoded_lines(text: str) -> tuple[bytes, ...]:
     """The lines of a cell's text (joined with ``\\n`` only), UTF-8 encoded as AST offsets count."""
@@ -248,7 +355,7 @@ def select_code(label: str, source: str, notes: list[str], defined: set[str],
     ``scope`` carries what the earlier cells of the same file keep (a fresh one if omitted).
     """
     scope = Scope() if scope is None else scope
-    lines = [ln if not ln.lstrip().startswith(("%", "!")) else "" for ln in source.splitlines()]
+    lines = [ln if not ln.lstrip().startswith(("%", "!")) else "" for ln in python_lines(source)]
     text = "\n".join(lines)
     try:
         tree = ast.parse(text)
@@ -272,7 +379,7 @@ def select_code(label: str, source: str, notes: list[str], defined: set[str],
 
 def _with_lines(text: str, kept: list[ast.stmt]):
     """The kept statements' source, padded with blank lines so line numbers stay right."""
-    src = text.splitlines()
+    src = python_lines(text)
     out: list[str] = []
     for node in kept:
         start = (node.decorator_list[0].lineno if getattr(node, "decorator_list", None) else node.lineno) - 1
@@ -291,24 +398,24 @@ def read_submission(path: str | Path, graded: set[str] | None = None) -> Submiss
         from .registry import EXERCISES
         graded = {name for ex in EXERCISES.values() for name in ex.functions}
     path = Path(path)
-    if not path.exists():
-        raise SubmissionError(f"{path} does not exist")
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.suffix in (".ipynb", ".py") and p.is_file()
-                       and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(path).parts))
-        if not files:
-            raise SubmissionError(f"{path} holds no .ipynb or .py file")
-    elif path.suffix in (".ipynb", ".py"):
-        files = [path]
-    else:
-        raise SubmissionError(f"{path.name}: submit a .ipynb notebook or a .py file")
     sub = Submission(path)
-    for file in files:
-        raw = _notebook_cells(file) if file.suffix == ".ipynb" else [(file.name, _read_text(file))]
+    code_bytes = 0
+    for file, text in submission_files(path, sub.notes):
+        raw = _notebook_cells(file, text) if file.suffix == ".ipynb" else [(file.name, text)]
         scope = Scope()
         for label, source in raw:
+            code_bytes += len(source)
+            if code_bytes > MAX_CODE_BYTES:
+                sub.notes.append(f"{label} and what follows are not graded: the submission holds more "
+                                 f"than {MAX_CODE_BYTES // 2**20} MB of code")
+                break
             code = select_code(label, source, sub.notes, sub.defined, scope)
             if code:
-                sub.cells.append((str(file.relative_to(path) if path.is_dir() else file.name), label, code))
+                sub.cells.append((str(file), label, code))
         scope.explain_skipped(sub.notes, graded)
+        if code_bytes > MAX_CODE_BYTES:
+            break
+    if len(sub.notes) > MAX_NOTES:
+        sub.notes[MAX_NOTES:] = [f"… and {len(sub.notes) - MAX_NOTES} more notes like these"]
+    sub.notes = [n if len(n) <= 1000 else n[:1000] + "…" for n in sub.notes]
     return sub

@@ -175,6 +175,12 @@ def _function(module: str, qualname: str):
     return obj
 
 
+def _name(text: Any, limit: int = 100) -> str:
+    """A name or description that came from a worker, cut to ``limit`` characters."""
+    text = str(text) if not isinstance(text, str) else text
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _decode(x: Any, resolve=None) -> Any:
     if isinstance(x, list):
         return [_decode(v, resolve) for v in x]
@@ -185,15 +191,18 @@ def _decode(x: Any, resolve=None) -> Any:
         dtype, shape, data = val
         return np.frombuffer(base64.b64decode(data), dtype=np.dtype(dtype)).reshape(shape).copy()
     if key == "__record__":
-        return Record(val[0], val[1], [_decode(v, resolve) for v in val[2]])
+        return Record(_name(val[0]), [_name(f) for f in val[1]], [_decode(v, resolve) for v in val[2]])
     if key == "__opaque__":
-        return Opaque(val)
+        return Opaque(_name(val, 200))
     if key == "__tuple__":
         return tuple(_decode(v, resolve) for v in val)
     if key == "__dict__":
         return {k: _decode(v, resolve) for k, v in val.items()}
     if key == "__rng__":
-        bitgen = getattr(np.random, val["bit_generator"])()
+        kind = getattr(np.random, str(val["bit_generator"]), None)
+        if not (isinstance(kind, type) and issubclass(kind, np.random.BitGenerator)):
+            raise ValueError("not a numpy bit generator")
+        bitgen = kind()
         bitgen.state = val["state"]
         return np.random.Generator(bitgen)
     if key == "__function__":

@@ -130,14 +130,10 @@ def read_answer(sources, name: str, choices: tuple | None = None) -> Answer:
 def submission_sources(path) -> list[str]:
     """Every code cell of a submission, as written (a notebook's code cells, a ``.py`` file, a
     folder's files in name order, as :func:`autograder.loader.read_submission` takes them)."""
-    from .loader import _notebook_cells, _read_text
-    path = Path(path)
-    files = [path] if path.is_file() else sorted(
-        p for p in path.rglob("*") if p.suffix in (".ipynb", ".py") and p.is_file()
-        and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(path).parts))
+    from .loader import _notebook_cells, submission_files
     sources: list[str] = []
-    for file in files:
-        sources += [code for _, code in _notebook_cells(file)] if file.suffix == ".ipynb" else [_read_text(file)]
+    for file, text in submission_files(path):
+        sources += [code for _, code in _notebook_cells(file, text)] if file.suffix == ".ipynb" else [text]
     return sources
 
 

@@ -32,9 +32,17 @@ temporary directory; the grader and its worker take turns on one CPU (:func:`one
 Each exercise runs in a fresh child of the loaded worker with a budget of CPU time
 (``timeout``; a loaded machine does not eat it) and, for code that waits instead, of
 ``WALL_FACTOR`` times as much wall-clock time spent waiting for the worker (the grader's
-own work, and the reference it runs for the worker, do not count).
+own comparisons do not count). The reference functions the grader runs for the worker
+(callbacks) are charged to that wall-clock budget too, and get at most ``timeout`` seconds
+of the grader's CPU time an exercise: a callback that would run longer is stopped
+(:func:`bounded`). A whole submission gets ``Limits.total`` seconds (``--submission-timeout``);
+a function that timed out is not called again in its exercise (whose worker is gone).
 When an exercise times out or its worker dies, the worker is killed with everything it
 started, and the next exercise gets a new one.
+
+Everything that comes from the worker is bounded: a line of at most ``MAX_MESSAGE`` bytes,
+read in linear time with the deadline checked while it streams in; strings and lists of a
+reply cut to ``MAX_TEXT`` characters and ``MAX_LIST`` items (:func:`_capped`).
 """
 from __future__ import annotations
 
@@ -55,7 +63,7 @@ from dataclasses import dataclass
 from . import jail
 from .isolation import (PROJECT_PACKAGES, boot_command, bwrap_arguments, bwrap_command, nobody_ids,
                         python_executable, resolve_isolation, site_dirs, user_ids, worker_code)
-from .limits import MEMORY_MB, TIMEOUT
+from .limits import MEMORY_MB, SUBMISSION_TIMEOUT, TIMEOUT
 
 #: What the workers of this process did, for ``benchmarks/grading.py``: calls of submitted
 #: functions, callbacks served (a reference helper run for the worker), exercises (each a
@@ -65,6 +73,8 @@ TOTALS = {"calls": 0, "callbacks": 0, "exercises": 0, "exercise_cpu": 0.0}
 OUTPUT_CAP = 20_000          # bytes of the submission's printed output that are kept
 WALL_FACTOR = 10             # wall-clock budget of an exercise (for code that waits), in units of its CPU budget
 MAX_MESSAGE = 256 * 2**20    # the largest line a worker may send
+MAX_TEXT = 1000              # characters kept of any string of a worker's reply (an error, a name ...)
+MAX_LIST = 50                # items kept of any list of a worker's reply (the errors while loading ...)
 
 
 @dataclass(frozen=True)
@@ -84,12 +94,17 @@ class Limits:
     isolation : str
         ``auto`` (bubblewrap where it works, else ``process``), ``bwrap`` (refuse to grade
         without it) or ``process``.
+    total : float
+        Wall-clock seconds for the whole submission (loading and every exercise): an
+        exercise that would start later scores zero, saying so. A function that timed out
+        is not called again in that exercise.
     """
 
     timeout: float = TIMEOUT
     memory_mb: int = MEMORY_MB
     user: str | None = None
     isolation: str = "auto"
+    total: float = SUBMISSION_TIMEOUT
 
 
 # --- the worker's output ------------------------------------------------------------------------
@@ -162,8 +177,11 @@ class WorkerSubject:
         self.load_errors: list[str] = []
         self.functions: dict[str, str] = {}
         self.budget = 0.0                      # seconds of waiting left to the current request's owner
+        self.budget_given = 0.0                # ... and what it was when the exercise (or loading) began
+        self.callback_left = 0.0               # seconds the grader may still spend on the worker's callbacks
+        self.ends = float("inf")               # when the submission's whole time (limits.total) is up
         self.refused: dict = {}                # name -> reference function the worker may not call now
-        self.sent: set = set()                 # test functions handed to the submission in this exercise
+        self.sent: set = set()                 # (module, qualname) of test functions handed over in this exercise
         self.in_exercise = False
 
     # -- life cycle ------------------------------------------------------------------------------
@@ -228,18 +246,22 @@ class WorkerSubject:
                     paths.append(entry.path)
         return paths
 
-    def _graded_functions(self) -> dict:
-        """name -> reference function of every graded function (none may be called while loading)."""
+    @staticmethod
+    def _load_refused() -> dict:
+        """name -> reference function the worker may not call while the submission loads: every
+        exercise's, the questions' answers included (no answer may come back at load time)."""
         from .registry import EXERCISES
-        found = {n: f for ex in EXERCISES.values() for n, f in ex.functions.items() if n in self.graded}
-        return {n: found.get(n) for n in self.graded}
+        return {n: f for ex in EXERCISES.values() for n, f in getattr(ex, "functions", {}).items()}
 
     @staticmethod
     def _refused(ex) -> dict:
         """name -> reference function the worker may not call while ``ex`` is graded: every
-        exercise's function of its chapter and of the later ones (see :mod:`autograder.facade`)."""
+        exercise's function of its chapter and of the later ones (see :mod:`autograder.facade`),
+        and every question's answer (a question is answered by a literal, never built on)."""
+        from .questions import Question
         from .registry import EXERCISES
-        return {n: f for other in EXERCISES.values() if other.chapter >= ex.chapter
+        return {n: f for other in EXERCISES.values()
+                if other.chapter >= ex.chapter or isinstance(other, Question)
                 for n, f in getattr(other, "functions", {}).items()}
 
     def _spawn(self) -> None:
@@ -261,19 +283,22 @@ class WorkerSubject:
                 os.close(fd)
         self.output = _Output(out_r)
         self.output.start()
-        self.buffer = b""
+        self.buffer, self.read_at = bytearray(), 0
 
     def start(self) -> None:
         """Start a worker (or adopt the one :func:`prestart` made) and load the submission into it."""
+        if self.ends == float("inf"):
+            self.ends = time.monotonic() + self.limits.total
         spare = _take_spare(self.limits)
         if spare is None:
             self._spawn()
         else:
-            for name in ("tmp", "req_w", "resp_r", "proc", "output", "buffer", "_landlock", "_seccomp"):
+            for name in ("tmp", "req_w", "resp_r", "proc", "output", "buffer", "read_at", "_landlock", "_seccomp"):
                 setattr(self, name, getattr(spare, name))
             spare.proc = None
-        self.budget = WALL_FACTOR * self.timeout
-        self.refused, self.sent, self.in_exercise = self._graded_functions(), set(), False
+        self.budget = self.budget_given = min(WALL_FACTOR * self.timeout, max(0.0, self.ends - time.monotonic()))
+        self.callback_left = self.timeout
+        self.refused, self.sent, self.in_exercise = self._load_refused(), set(), False
         reply = self._request({"op": "load", "cells": self.cells, "graded": list(self.graded),
                                "cpus": _cpus()}, "loading the submission")
         if reply is None:
@@ -322,6 +347,11 @@ class WorkerSubject:
         self.failure = self.load_failure
         if self.load_failure:
             return
+        left = self.ends - time.monotonic()
+        if left <= 0:
+            self.failure = (f"not run: grading this submission took its whole {self.limits.total:g} s "
+                            "(code that sleeps or is far too slow)")
+            return
         if self.proc is None or self.proc.poll() is not None:
             self.close()
             self.start()
@@ -329,9 +359,11 @@ class WorkerSubject:
                 self.failure = self.load_failure
                 return
         ex = EXERCISES.get(ex_id)
-        self.refused = self._refused(ex) if ex is not None else self._graded_functions()
+        self.refused = self._refused(ex) if ex is not None else self._load_refused()
         self.sent = set()
-        self.budget = WALL_FACTOR * self.timeout
+        left = max(0.0, self.ends - time.monotonic())
+        self.budget = self.budget_given = min(WALL_FACTOR * self.timeout, left)
+        self.callback_left = self.timeout
         self.output_mark = self.output.total
         if self._request({"op": "begin", "cpu": self.timeout, "cpus": _cpus()}, "starting the exercise") is not None:
             self.in_exercise = True
@@ -370,7 +402,16 @@ class WorkerSubject:
                     raise TimeoutError from None
 
     def _read_line(self, deadline: float) -> bytes:
-        while b"\n" not in self.buffer:
+        """The worker's next line: the deadline is checked at every read, even while a long
+        line streams in, and each byte is scanned for the line's end once (linear time)."""
+        scanned = self.read_at
+        while (end := self.buffer.find(b"\n", scanned)) < 0:
+            if self.read_at:                  # drop the lines already returned
+                del self.buffer[:self.read_at]
+                self.read_at = 0
+            scanned = len(self.buffer)
+            if time.monotonic() > deadline:
+                raise TimeoutError
             try:
                 chunk = os.read(self.resp_r, 1 << 20)
             except BlockingIOError:
@@ -383,7 +424,8 @@ class WorkerSubject:
             self.buffer += chunk
             if len(self.buffer) > MAX_MESSAGE:
                 raise ValueError("too long a message")
-        line, self.buffer = self.buffer.split(b"\n", 1)
+        line = bytes(self.buffer[self.read_at:end])
+        self.read_at = end + 1
         return line
 
     def _await_exit(self) -> None:
@@ -416,20 +458,39 @@ class WorkerSubject:
             return f"was killed by signal {name}" + (" (out of memory?)" if name == "SIGKILL" else "")
         return f"exited with status {code}"
 
-    def _serve(self, request: dict) -> None:
-        """Answer the worker's question about (or call of) a name of its ``solutions`` façade."""
+    def _serve(self, request: dict, deadline: float) -> None:
+        """Answer the worker's question about (or call of) a name of its ``solutions`` façade.
+
+        The grader's time running a reference function for the worker is the exercise's: it
+        counts against the exercise's wall-clock ``deadline``, and all the calls of one
+        exercise together get at most its CPU budget (``timeout`` seconds of the grader's CPU
+        time); a call that would take longer is stopped (:func:`bounded`) and answered with
+        an error."""
         from . import facade
         op = request.get("op")
+        began, cpu = time.monotonic(), time.thread_time()
         try:
             if op == "describe":
                 answer = facade.describe(request.get("module"), request.get("name"))
             elif op == "call":
-                answer = facade.call(request.get("module"), request.get("name"), request.get("args", ""),
-                                     refused=self.refused, sent=self.sent)
-            else:
-                answer = {"status": "error", "error": f"unknown request {op!r}"}
+                if self.callback_left <= 0 or deadline <= began:
+                    answer = {"status": "error", "error": "the grader ran reference functions for your code "
+                              f"for {self.timeout:g} s of CPU time already in this exercise: no more"}
+                else:
+                    answer = bounded(lambda: facade.call(request.get("module"), request.get("name"),
+                                                         request.get("args", ""), refused=self.refused,
+                                                         sent=self.sent), deadline - began, self.callback_left)
+        except CallbackTimeout:
+            answer = {"status": "error", "error": f"{request.get('module')}.{request.get('name')} was stopped "
+                      f"after {time.monotonic() - began:.1f} s: the grader runs reference functions for your "
+                      f"code for at most {self.timeout:g} s an exercise"}
         except Exception as exc:  # noqa: BLE001 - a malformed request from the worker
             answer = {"status": "error", "error": f"the grader could not answer ({type(exc).__name__})"}
+        else:
+            if op not in ("describe", "call"):
+                answer = {"status": "error", "error": "unknown request"}
+        if op == "call":
+            self.callback_left -= time.thread_time() - cpu
         self._send(answer, time.monotonic() + 5.0)
 
     def _request(self, message: dict, doing: str):
@@ -443,12 +504,13 @@ class WorkerSubject:
                 if not line.strip():
                     continue
                 reply = json.loads(line)
+                if not isinstance(reply, dict):
+                    raise ValueError("not an object")
+                reply = {k: v if k in ("value", "args") else _capped(v) for k, v in reply.items()}
                 status = reply.get("status")
-                if status == "callback":          # the grader's time is not the student's
+                if status == "callback":          # charged to the exercise (see _serve)
                     TOTALS["callbacks"] += 1
-                    began = time.monotonic()
-                    self._serve(reply)
-                    deadline += time.monotonic() - began
+                    self._serve(reply, deadline)
                     continue
                 if status == "exited":            # the exercise's child is gone
                     self.in_exercise = False
@@ -456,7 +518,7 @@ class WorkerSubject:
                     return None
                 return reply
         except TimeoutError:
-            self._fail(f"timed out after {WALL_FACTOR * self.timeout:g} s of waiting while {doing} "
+            self._fail(f"timed out after {self.budget_given:.3g} s of waiting while {doing} "
                        "(an infinite loop, sleeping, or far too slow?)")
         except (EOFError, BrokenPipeError, OSError):
             code = self.proc.wait() if self.proc else None
@@ -481,7 +543,7 @@ class WorkerSubject:
         from .plain import decode
         TOTALS["calls"] += 1
         message = json.dumps({"op": "call", "name": name, "request": request}, separators=(",", ":"))
-        self.sent |= facade.functions_in(message)
+        self.sent |= facade.functions_sent(request)
         reply = self._request(message, f"running `{name}`")
         if reply is None:
             return {"status": "error", "error": self.failure}
@@ -493,6 +555,107 @@ class WorkerSubject:
             except Exception:  # noqa: BLE001 - whatever a patched worker sends
                 return {"status": "error", "error": f"the worker sent something unreadable while running `{name}`"}
         return reply
+
+
+def _capped(x, depth: int = 0):
+    """A worker's reply (but its graded value and a callback's arguments, which are data)
+    with every string and list cut to
+    ``MAX_TEXT`` characters and ``MAX_LIST`` items: what reaches a report is bounded."""
+    if isinstance(x, str):
+        return x if len(x) <= MAX_TEXT else x[:MAX_TEXT] + f"… ({len(x)} characters)"
+    if depth > 5:
+        return None
+    if isinstance(x, list):
+        more = [f"… and {len(x) - MAX_LIST} more"] if len(x) > MAX_LIST else []
+        return [_capped(v, depth + 1) for v in x[:MAX_LIST]] + more
+    if isinstance(x, dict):
+        return {_capped(k, depth + 1): _capped(v, depth + 1) for k, v in list(x.items())[:MAX_LIST]}
+    return x
+
+
+# --- a reference function run for the worker, stopped in time -----------------------------------
+
+class CallbackTimeout(BaseException):
+    """Raised in the grading thread when a callback ran out of time (a BaseException: no
+    ``except Exception`` in the reference's code swallows it)."""
+
+
+def _raise_in(thread_id: int, exc_type) -> None:
+    import ctypes
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id),
+                                               ctypes.py_object(exc_type) if exc_type else None)
+
+
+def _bounded_by_alarm(call, seconds: float):
+    """:func:`bounded` in the main thread: a ``SIGALRM`` timer, no thread to start (a complete
+    submission makes about 760 callbacks). The timer and handler in place before are restored."""
+    import signal as signals
+
+    def stop(signum, frame):
+        raise CallbackTimeout
+
+    previous = signals.signal(signals.SIGALRM, stop)
+    outer, _ = signals.setitimer(signals.ITIMER_REAL, max(1e-3, seconds))
+    began = time.monotonic()
+    try:
+        return call()
+    finally:
+        try:
+            signals.setitimer(signals.ITIMER_REAL, 0)
+        finally:                              # restored even if the alarm fires just now
+            signals.signal(signals.SIGALRM, previous)
+            if outer:                         # someone else's alarm (pytest-timeout, say) goes on
+                signals.setitimer(signals.ITIMER_REAL, max(1e-3, outer - (time.monotonic() - began)))
+
+
+def bounded(call, seconds: float, cpu_seconds: float | None = None):
+    """``call()``, stopped with :class:`CallbackTimeout` after ``seconds`` of wall-clock time
+    or ``cpu_seconds`` of this thread's CPU time, whichever comes first.
+
+    In the main thread a ``SIGALRM`` timer raises it, after the smaller of the two budgets
+    of wall-clock time (:func:`_bounded_by_alarm`); elsewhere a watchdog thread does
+    (``PyThreadState_SetAsyncExc``). Either is delivered between two bytecodes, so a Python
+    loop in the reference stops; one long numpy operation finishes first. A pending exception
+    that the call outran is cleared, so it never surfaces elsewhere in the grader.
+    """
+    if threading.current_thread() is threading.main_thread():
+        return _bounded_by_alarm(call, min(seconds, seconds if cpu_seconds is None else cpu_seconds))
+    target, lock, state = threading.get_ident(), threading.Lock(), {"running": True, "fired": False}
+    done = threading.Event()
+    try:
+        clock = time.pthread_getcpuclockid(target)
+        cpu_start = time.clock_gettime(clock)
+    except (AttributeError, OSError):
+        clock = None
+    ends = time.monotonic() + max(0.0, seconds)
+
+    def watch() -> None:
+        while not done.wait(0.02):
+            over = time.monotonic() >= ends
+            if not over and clock is not None and cpu_seconds is not None:
+                try:
+                    over = time.clock_gettime(clock) - cpu_start >= cpu_seconds
+                except OSError:
+                    pass
+            if over:
+                with lock:
+                    if state["running"]:
+                        state["fired"] = True
+                        _raise_in(target, CallbackTimeout)
+                return
+
+    watchdog = threading.Thread(target=watch, daemon=True)
+    watchdog.start()
+    try:
+        try:
+            return call()
+        finally:
+            with lock:
+                state["running"] = False
+            done.set()
+    finally:
+        if state["fired"]:
+            _raise_in(target, None)           # clear it if it is still pending
 
 
 # --- one CPU for the grader and its worker ------------------------------------------------------
