@@ -31,19 +31,6 @@ def _write(text: str, path: str | None) -> None:
     write_atomic(path, text + "\n")
 
 
-def _chapters_present(paths: list[str], exercises) -> list[str]:
-    """Patterns for the chapters whose exercise functions the submissions define (all if none)."""
-    from .loader import SubmissionError, read_submission
-    names: set[str] = set()
-    for p in paths:
-        try:
-            names |= read_submission(p).defined
-        except (SubmissionError, OSError):
-            continue
-    chapters = sorted({ex.chapter for ex in exercises.values() if names & set(ex.functions)})
-    return [f"ex{c}_*" for c in chapters]
-
-
 def _error(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
     return 2
@@ -95,7 +82,7 @@ def _write_canvas(rows, args, roster) -> None:
 def cmd_grade(args) -> int:
     if args.jobs <= 1:       # the first worker starts before numpy and the tests are imported
         prestart(Limits(timeout=args.timeout, memory_mb=args.memory, user=args.sandbox_user, isolation=args.isolation))
-    from .batch import Progress, grade_many, shard
+    from .batch import Progress, chapters_of, grade_many, shard
     from .framework import load_exercises, select
     from .gradebook import rows_from_reports, write_csv
     from .html_report import to_html
@@ -108,8 +95,9 @@ def cmd_grade(args) -> int:
     try:
         visibility = parse_overrides(args.visibility)
         previous = read_previous(args.previous) if args.previous else None
-        patterns = args.exercise or _chapters_present(paths, exercises)   # of the whole class, shard or not
-        select(exercises, patterns)
+        patterns = args.exercise or chapters_of(paths, exercises)   # each submission its own chapters
+        for chosen in (patterns.values() if isinstance(patterns, dict) else [patterns]):
+            select(exercises, chosen)
         seed = args.seed if args.seed is not None else previous_seed(previous) if previous else None
         if args.shard:
             k, n = _shard(args.shard)
