@@ -52,6 +52,25 @@ def _zero(ex: Exercise, message: str) -> list[Outcome]:
     return [Outcome(ex.id, t.title, 0.0, t.points, FAILED, message) for t in ex.tests]
 
 
+def answered_file(path, q: Question) -> list[str] | None:
+    """In a folder, the sources of the last file that answers ``q`` (an untouched copy of the
+    lesson beside it, whose answer is still ``None``, does not shadow it); None otherwise."""
+    from .questions import ANSWERED, read_answer
+    path = Path(path)
+    if not path.is_dir():
+        return None
+    found = None
+    for file in sorted(p for p in path.rglob("*") if p.suffix in (".ipynb", ".py") and p.is_file()
+                       and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(path).parts)):
+        try:
+            sources = submission_sources(file)
+        except SubmissionError:
+            continue
+        if read_answer(sources, q.name, q.choices).status == ANSWERED:
+            found = sources
+    return found
+
+
 def lesson_imports(ex: Exercise, status: dict[str, str], defined: set[str]) -> str | None:
     """Why ``ex`` is not attempted when the submission only imports its functions from ``solutions``
     the way a later chapter's lesson does (chapter 5's setup cell imports chapter 4's
@@ -104,7 +123,7 @@ def grade_submission(path: str | Path, exercises: dict[str, Exercise], *, seed: 
             sources = [code for _, _, code in sub.cells]
         for ex in exercises.values():
             if isinstance(ex, Question):        # a literal answer, read here: no code of it runs
-                report.outcomes += run_exercise(ex, ex.subject_from(sources), seed)
+                report.outcomes += run_exercise(ex, ex.subject_from(answered_file(path, ex) or sources), seed)
                 continue
             imported = lesson_imports(ex, getattr(worker, "functions", {}), sub.defined)
             if imported:

@@ -183,10 +183,10 @@ class Scope:
                         "(or is changed by code that does not)")
         return None
 
-    def explain_skipped(self, notes: list[str], graded: set[str]) -> None:
-        """A note for each skipped assignment whose name a ``graded`` function reads, itself or
-        through the submission's own functions and classes it uses (a helper, a layer class)."""
-        callers: dict[str, set[str]] = {}         # own function or class -> graded functions that reach it
+    def callers(self, graded: set[str]) -> dict[str, set[str]]:
+        """Own function or class -> the ``graded`` functions that use it (itself included), directly
+        or through others."""
+        callers: dict[str, set[str]] = {}
         for fn in graded & set(self.uses):
             stack, seen = [fn], {fn}
             while stack:
@@ -195,6 +195,12 @@ class Scope:
                     stack.append(used)
             for reached in seen:
                 callers.setdefault(reached, set()).add(fn)
+        return callers
+
+    def explain_skipped(self, notes: list[str], graded: set[str]) -> None:
+        """A note for each skipped assignment whose name a ``graded`` function reads, itself or
+        through the submission's own functions and classes it uses (a helper, a layer class)."""
+        callers = self.callers(graded)
         for name, (label, line, code, why) in self.skipped.items():
             if name in self.bound:
                 continue
@@ -345,7 +351,7 @@ def read_submission(path: str | Path, graded: set[str] | None = None) -> Submiss
             code = select_code(label, source, sub.notes, sub.defined, scope)
             if code:
                 kept.append((name, label, code))
-        sub.cells += libraries_used(kept)
+        sub.cells += libraries_used(kept, set(scope.callers(graded)))
         scope.explain_skipped(sub.notes, graded)
     if len(files) > 1:
         sub.cells = prefer_attempted(sub.cells, sub.notes, graded)
@@ -377,35 +383,36 @@ def prefer_attempted(cells: list[tuple[str, str, str]], notes: list[str], graded
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in graded:
                 last.setdefault(node.name, {})[file] = _is_stub(node)
-    drop: dict[str, set[str]] = {}                    # file -> stubs to leave out
+    drop: dict[str, list[str]] = {}                   # file -> its stubs that another file attempts
+    shadowed: dict[tuple[str, str], list[str]] = {}   # (graded file, shadowed file and why) -> names
     for name, files in sorted(last.items()):
         if len(files) < 2:
             continue
         attempted = [f for f, stub in files.items() if not stub]
         chosen = attempted[-1] if attempted else list(files)[-1]
-        others = [f for f in files if f != chosen]
-        if attempted:
-            for f in others:
-                if files[f]:
-                    drop.setdefault(f, set()).add(name)
-        shadowed = ", ".join(f"{f} ({'an untouched stub' if files[f] else 'also attempted'})" for f in others)
-        notes.append(f"`{name}` is defined in several files: {chosen} is graded, not {shadowed}")
+        for f in files:
+            if f == chosen:
+                continue
+            if attempted and files[f]:
+                drop.setdefault(f, []).append(name)
+            why = "an untouched stub" if files[f] else "also attempted"
+            shadowed.setdefault((chosen, f"{f} ({why})"), []).append(name)
+    for (chosen, other), names in shadowed.items():
+        notes.append(f"{', '.join(f'`{n}`' for n in names)} {'is' if len(names) == 1 else 'are'} defined in "
+                     f"several files: {chosen} is graded, not {other}")
     if not drop:
         return cells
     out = []
-    for (file, label, code), tree in zip(cells, trees):
-        names = drop.get(file, set())
-        stubs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-                 and n.name in names and _is_stub(n)]
-        if stubs:
-            lines = code.split("\n")
-            for node in stubs:
-                start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
-                lines[start:node.end_lineno] = [""] * (node.end_lineno - start)
-            code = "\n".join(lines)
-        if code.strip():
-            out.append((file, label, code))
+    for i, cell in enumerate(cells):
+        out.append(cell)
+        file = cell[0]
+        if file in drop and (i + 1 == len(cells) or cells[i + 1][0] != file):
+            # after the file's own code ran (a table may name the stub): its name no longer defines it
+            out.append((file, SHADOWED_LABEL, "".join(f"globals().pop({n!r}, None)\n" for n in drop[file])))
     return out
+
+
+SHADOWED_LABEL = "stubs that another file attempts"
 
 
 # -- the libraries a file imports ----------------------------------------------------------------
@@ -428,16 +435,19 @@ def _library(node: ast.Import | ast.ImportFrom, alias: ast.alias) -> str | None:
     return None if top in LIGHT_MODULES else top
 
 
-def libraries_used(cells: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+def libraries_used(cells: list[tuple[str, str, str]], graded: set[str]) -> list[tuple[str, str, str]]:
     """The kept ``cells`` of one file, without the top-level imports of libraries its code never
-    mentions, and with a last cell importing the libraries its functions import inside.
+    mentions, and with a last cell importing the libraries that the ``graded`` functions (and
+    the functions and classes they use) import inside.
 
     Every import the worker runs is real (submitted code only ever sees real modules), so a
     library that costs a second to import (a setup cell's ``matplotlib.pyplot``, ``torch``)
     is imported only when kept code names something imported from it (in a function body, a
     default argument, a table ...). Code that can reach a global without naming it
-    (``globals()``, ``eval`` ...) keeps every import. A library imported *inside* a function
-    is imported once when loading (each exercise then finds it imported), never per exercise.
+    (``globals()``, ``eval`` ...) keeps every import. A library imported *inside* a graded
+    function (or a helper of one) is imported once when loading (each exercise then finds it
+    imported), never per exercise; one that only an ungraded function of the lesson imports
+    (a comparison with scikit-learn) costs nothing.
     """
     trees = []
     for _, _, code in cells:
@@ -448,15 +458,12 @@ def libraries_used(cells: list[tuple[str, str, str]]) -> list[tuple[str, str, st
     named: set[str] = set()
     inner: dict[str, None] = {}
     for tree in trees:
-        top_level = {id(node) for node in tree.body}
-        for n in ast.walk(tree):
-            if isinstance(n, ast.Name):
-                named.add(n.id)
-            elif isinstance(n, (ast.Import, ast.ImportFrom)) and id(n) not in top_level:
-                for alias in n.names:
-                    top = _library(n, alias)
-                    if top:
-                        inner[top] = None
+        named.update(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in graded:
+                for n in ast.walk(node):
+                    if isinstance(n, (ast.Import, ast.ImportFrom)):
+                        inner.update((top, None) for top in (_library(n, a) for a in n.names) if top)
     bound = lambda node, a: a.asname or (a.name if isinstance(node, ast.ImportFrom) else a.name.partition(".")[0])  # noqa: E731
     if named & _DYNAMIC:
         used = None

@@ -84,7 +84,7 @@ def test_every_mistake_loses_points_and_is_diagnosed(ex, mistake):
             f"'{mistake.description}' is not named by the diagnosis: {[o.message for o in failed]}")
 
 
-MISTAKE_SEEDS = range(int(os.environ.get("OLF_MISTAKE_SEEDS", "20")))
+MISTAKE_SEEDS = range(int(os.environ.get("OLF_MISTAKE_SEEDS", "5")))
 
 
 @pytest.mark.slow
@@ -92,7 +92,7 @@ MISTAKE_SEEDS = range(int(os.environ.get("OLF_MISTAKE_SEEDS", "20")))
                          ids=[k for k, ex in EXERCISES.items() if ex.mistakes and not isinstance(ex, Question)])
 def test_every_mistake_loses_points_at_every_seed(ex):
     """A test's power must not depend on the seed: every registered mistake fails at every seed tried
-    (``OLF_MISTAKE_SEEDS``, default 20), and is named there."""
+    (``OLF_MISTAKE_SEEDS``, default 5; the issue 18 report used 20), and is named there."""
     passing, unnamed = [], []
     for mistake in ex.mistakes:
         functions = {**ex.functions, mistake.replaces: mistake.function}
