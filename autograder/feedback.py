@@ -1,6 +1,8 @@
 """Instant feedback in a notebook: :func:`check` runs an exercise's graded tests in place."""
 from __future__ import annotations
 
+import sys
+
 from .diagnosis import run_tests
 from .namespace import LocalSubject
 from .questions import AnswerSubject, Question, answer_in_kernel, questions
@@ -49,7 +51,7 @@ def as_graded(functions: tuple) -> tuple[dict, list[str]]:
     """
     from .loader import Scope, select_code
     names = [f.__name__ for f in functions]
-    history = getattr(functions[0], "__globals__", {}).get("_ih") if functions else None
+    history = _kernel_history(functions)
     given = {f.__name__: f for f in functions}
     if not isinstance(history, list) or not history:
         return given, []
@@ -72,6 +74,17 @@ def as_graded(functions: tuple) -> tuple[dict, list[str]]:
         else:
             graded[name] = found if callable(found) and name in defined else fn
     return graded, [n.replace("input ", "cell run ") for n in notes]
+
+
+def _kernel_history(functions: tuple) -> list | None:
+    """IPython's input history (``_ih``) of the kernel that calls check(), if any: from the running
+    shell (a name the last check bound to the reference has the reference module's globals)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    namespace = getattr(shell, "user_ns", None)
+    if namespace is None and functions:
+        namespace = getattr(functions[0], "__globals__", {})
+    return namespace.get("_ih") if isinstance(namespace, dict) else None
 
 
 class RefusedSubject:
