@@ -39,6 +39,7 @@ import ast
 import builtins
 import functools
 import json
+import re
 import symtable
 import sys
 from dataclasses import dataclass, field
@@ -372,6 +373,13 @@ def prefer_attempted(cells: list[tuple[str, str, str]], notes: list[str], graded
     whose definition is attempted (not an untouched stub): the stubs elsewhere are left out
     (else a solved notebook uploaded with an untouched copy of the lesson would score zero),
     and a note names the file graded and the files shadowed."""
+    files_of: dict[str, set[str]] = {}                # a quick look first: most folders define each name once
+    for file, _, code in cells:
+        for match in re.finditer(r"^(?:async\s+)?def\s+(\w+)", code, re.MULTILINE):
+            if match.group(1) in graded:
+                files_of.setdefault(match.group(1), set()).add(file)
+    if all(len(files) < 2 for files in files_of.values()):
+        return cells
     trees = []
     for _, _, code in cells:
         try:
@@ -422,6 +430,7 @@ LIGHT_MODULES = frozenset({"numpy", "solutions", "autograder", "__future__"}) | 
 #: Names through which code can reach a global without naming it.
 _DYNAMIC = frozenset({"globals", "vars", "locals", "eval", "exec", "__import__", "__builtins__", "sys"})
 WARM_LABEL = "libraries imported inside functions"
+_IMPORTED = re.compile(r"^[ \t]*(?:from|import)[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
 
 
 def _library(node: ast.Import | ast.ImportFrom, alias: ast.alias) -> str | None:
@@ -449,32 +458,45 @@ def libraries_used(cells: list[tuple[str, str, str]], graded: set[str]) -> list[
     imported), never per exercise; one that only an ungraded function of the lesson imports
     (a comparison with scikit-learn) costs nothing.
     """
-    trees = []
-    for _, _, code in cells:
-        try:
-            trees.append(ast.parse(code))
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return cells
-    named: set[str] = set()
+    trees: dict[int, ast.Module] = {}       # only the cells that import a library are parsed again
+    for i, (_, _, code) in enumerate(cells):
+        if any(top not in LIGHT_MODULES for top in _IMPORTED.findall(code)):
+            try:
+                trees[i] = ast.parse(code)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return cells
+    if not trees:
+        return cells
     inner: dict[str, None] = {}
-    for tree in trees:
-        named.update(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+    in_imports: dict[str, int] = {}         # a bound name -> its occurrences inside import statements
+    for i, tree in trees.items():
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                segment = _segment(cells[i][2], node)
+                for word in re.findall(r"\w+", segment):
+                    in_imports[word] = in_imports.get(word, 0) + 1
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in graded:
                 for n in ast.walk(node):
                     if isinstance(n, (ast.Import, ast.ImportFrom)):
                         inner.update((top, None) for top in (_library(n, a) for a in n.names) if top)
+    everything = "\n".join(code for _, _, code in cells)
+
+    def named(name: str) -> bool:           # anywhere but in an import (a string or a comment counts too)
+        return len(re.findall(rf"\b{re.escape(name)}\b", everything)) > in_imports.get(name, 0)
+
     bound = lambda node, a: a.asname or (a.name if isinstance(node, ast.ImportFrom) else a.name.partition(".")[0])  # noqa: E731
-    if named & _DYNAMIC:
+    if any(named(name) for name in _DYNAMIC):
         used = None
     else:
-        used = {_library(node, a) for tree in trees for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
-                for a in node.names if _library(node, a) and (a.name == "*" or bound(node, a) in named)}
+        used = {_library(node, a) for tree in trees.values() for node in tree.body
+                if isinstance(node, (ast.Import, ast.ImportFrom))
+                for a in node.names if _library(node, a) and (a.name == "*" or named(bound(node, a)))}
     out = []
-    for (file, label, code), tree in zip(cells, trees):
+    for i, (file, label, code) in enumerate(cells):
         lines = code.split("\n")
         changed = False
-        for node in tree.body:
+        for node in trees[i].body if i in trees else ():
             if used is None or not isinstance(node, (ast.Import, ast.ImportFrom)):
                 continue
             keep = [a for a in node.names if not _library(node, a) or _library(node, a) in used]
@@ -482,7 +504,7 @@ def libraries_used(cells: list[tuple[str, str, str]], graded: set[str]) -> list[
                 continue
             changed = True
             first, last = node.lineno - 1, node.end_lineno - 1
-            if node.col_offset or any(other is not node and other.lineno - 1 in (first, last) for other in tree.body):
+            if node.col_offset or any(other is not node and other.lineno - 1 in (first, last) for other in trees[i].body):
                 return cells                   # `import a; import b` on one line: left as it is
             node.names = keep
             lines[first:last + 1] = [ast.unparse(node) if keep else ""] + [""] * (last - first)
