@@ -229,7 +229,7 @@ def _grading_options(g) -> None:
     from .visibility import STAGES
     g.add_argument("--exercise", action="append", metavar="ID",
                    help="grade only these exercises (globs like 'ex5_*'; repeatable). "
-                        "Default: every chapter the submission has exercise functions of")
+                        "Default: each submission the chapters it defines exercise functions of")
     g.add_argument("--format", choices=["text", "json", "gradescope"], default="text")
     g.add_argument("--output", metavar="FILE", help="write the report here (atomically) instead of stdout")
     g.add_argument("--seed", type=int, help="seed of the random test cases (default: fresh, printed; "
