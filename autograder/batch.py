@@ -23,6 +23,24 @@ def shard(paths: list[str], k: int, n: int) -> list[str]:
     return sorted(paths)[k - 1::n]
 
 
+def chapters_of(paths: list[str], exercises) -> dict[str, list[str]]:
+    """Each submission's own exercises: the chapters whose exercise functions it defines
+    itself (``ex5_*``; names it imports from ``solutions`` are not its definitions). A
+    submission that defines none (an empty file, a broken notebook) gets the chapters of
+    the rest of the class — every chapter if nobody defines any — so a student who uploads
+    another chapter's notebook changes nobody else's grade."""
+    from .loader import SubmissionError, read_submission
+    own: dict[str, list[str]] = {}
+    for p in paths:
+        try:
+            names = read_submission(p).defined
+        except (SubmissionError, OSError):
+            names = set()
+        own[p] = [f"ex{c}_*" for c in sorted({ex.chapter for ex in exercises.values() if names & set(ex.functions)})]
+    rest = sorted({pattern for patterns in own.values() for pattern in patterns}, key=lambda x: int(x[2:-2]))
+    return {p: patterns or rest or ["ex*"] for p, patterns in own.items()}
+
+
 def _bind_job(counter, jobs: int) -> None:
     """A batch job's first act: take a CPU of its own (the ``k``-th job the ``k``-th CPU), when
     there are CPUs enough for every job; see :func:`autograder.sandbox.one_cpu`."""
@@ -77,8 +95,10 @@ class Progress:
 def grade_many(paths: list[str], patterns, *, seed: int, jobs: int = 1, limits: Limits = Limits(),
                progress: Progress | None = None, visibility=()) -> list[Report]:
     """Grade every submission, ``jobs`` at a time; reports come back in the order of ``paths``.
-    ``visibility``: overrides from :func:`autograder.visibility.parse_overrides`."""
-    work = [(p, patterns, seed, limits, tuple(visibility)) for p in paths]
+    ``patterns``: the exercises of every submission (globs), or a dict submission -> its own
+    (see :func:`chapters_of`). ``visibility``: overrides from :func:`autograder.visibility.parse_overrides`."""
+    work = [(p, patterns[p] if isinstance(patterns, dict) else patterns, seed, limits, tuple(visibility))
+            for p in paths]
     reports: list[Report | None] = [None] * len(work)
     if jobs <= 1:
         for i, item in enumerate(work):
@@ -95,7 +115,7 @@ def grade_many(paths: list[str], patterns, *, seed: int, jobs: int = 1, limits: 
             try:
                 reports[i] = future.result()
             except Exception as exc:  # noqa: BLE001 - the grading process itself died
-                exercises = select(load_exercises(), patterns)
+                exercises = select(load_exercises(), work[i][1])
                 reports[i] = failed_report(work[i][0], exercises, seed, f"the grading process died: {exc}")
                 label(reports[i], exercises, visibility)
             if progress:

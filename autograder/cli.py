@@ -31,19 +31,6 @@ def _write(text: str, path: str | None) -> None:
     write_atomic(path, text + "\n")
 
 
-def _chapters_present(paths: list[str], exercises) -> list[str]:
-    """Patterns for the chapters whose exercise functions the submissions define (all if none)."""
-    from .loader import SubmissionError, read_submission
-    names: set[str] = set()
-    for p in paths:
-        try:
-            names |= read_submission(p).defined
-        except (SubmissionError, OSError):
-            continue
-    chapters = sorted({ex.chapter for ex in exercises.values() if names & set(ex.functions)})
-    return [f"ex{c}_*" for c in chapters]
-
-
 def _error(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
     return 2
@@ -103,11 +90,11 @@ def cmd_grade(args) -> int:
     if args.jobs <= 1:       # the first worker starts before numpy and the tests are imported
         prestart(Limits(timeout=args.timeout, memory_mb=args.memory, user=args.sandbox_user, isolation=args.isolation,
                         total=args.submission_timeout))
-    from .batch import Progress, grade_many, shard
+    from .batch import Progress, chapters_of, grade_many, shard
     from .framework import load_exercises, select
     from .gradebook import rows_from_reports, write_csv
     from .html_report import to_html
-    from .regrade import changes_since, previous_exercises, previous_lateness, previous_seed, read_previous
+    from .regrade import changes_since, match, previous_lateness, previous_seed, read_previous
     from .regrade import to_csv as changes_csv, to_text as changes_text
     from .report import to_json, to_text
     from .visibility import check_overrides, parse_overrides
@@ -116,11 +103,17 @@ def cmd_grade(args) -> int:
     try:
         visibility = parse_overrides(args.visibility)
         previous = read_previous(args.previous) if args.previous else None
-        if previous and not args.exercise:      # regrade: the exercises the previous grading recorded
-            args.exercise = previous_exercises(previous) or None
-        patterns = args.exercise or _chapters_present(paths, exercises)   # of the whole class, shard or not
-        check_overrides(visibility, select(exercises, patterns if args.exercise else None))
-        select(exercises, patterns)
+        if args.exercise:
+            patterns = args.exercise
+        elif previous:      # regrade: each student's exercises as the previous grading recorded them
+            recorded = {s: p.exercises for s, p in match(previous, paths).items() if p.exercises}
+            own = chapters_of(paths, exercises)
+            patterns = {p: recorded.get(p) or own[p] for p in paths}
+        else:
+            patterns = chapters_of(paths, exercises)   # each submission its own chapters
+        check_overrides(visibility, select(exercises, args.exercise or None))
+        for chosen in (patterns.values() if isinstance(patterns, dict) else [patterns]):
+            select(exercises, chosen)
         seed = args.seed if args.seed is not None else previous_seed(previous) if previous else None
         if args.shard:
             k, n = _shard(args.shard)
@@ -265,7 +258,7 @@ def _grading_options(g) -> None:
     from .visibility import STAGES
     g.add_argument("--exercise", action="append", metavar="ID",
                    help="grade only these exercises (globs like 'ex5_*'; repeatable). "
-                        "Default: every chapter the submission has exercise functions of")
+                        "Default: each submission the chapters it defines exercise functions of")
     g.add_argument("--format", choices=["text", "json", "gradescope"], default="text")
     g.add_argument("--output", metavar="FILE", help="write the report here (atomically) instead of stdout")
     g.add_argument("--seed", type=int, help="seed of the random test cases (default: fresh, printed; "

@@ -52,6 +52,41 @@ def _zero(ex: Exercise, message: str) -> list[Outcome]:
     return [Outcome(ex.id, t.title, 0.0, t.points, FAILED, message) for t in ex.tests]
 
 
+def answered_file(path, q: Question) -> list[str] | None:
+    """In a folder, the sources of the last file that answers ``q`` (an untouched copy of the
+    lesson beside it, whose answer is still ``None``, does not shadow it); None otherwise."""
+    from .questions import ANSWERED, read_answer
+    path = Path(path)
+    if not path.is_dir():
+        return None
+    found = None
+    for file in sorted(p for p in path.rglob("*") if p.suffix in (".ipynb", ".py") and p.is_file()
+                       and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(path).parts)):
+        try:
+            sources = submission_sources(file)
+        except SubmissionError:
+            continue
+        if read_answer(sources, q.name, q.choices).status == ANSWERED:
+            found = sources
+    return found
+
+
+def lesson_imports(ex: Exercise, status: dict[str, str], defined: set[str]) -> str | None:
+    """Why ``ex`` is not attempted when the submission only imports its functions from ``solutions``
+    the way a later chapter's lesson does (chapter 5's setup cell imports chapter 4's
+    ``momentum_init``): those are the lesson's names, not the student's — no accusation. None
+    otherwise (an exercise of the submission's own chapter imported from solutions scores zero
+    as the reference)."""
+    from .registry import EXERCISES
+    imported = [name for name in ex.functions if status.get(name) == "reference"]
+    own = {other.chapter for other in EXERCISES.values() if defined & set(other.functions)}
+    if not imported or not own or ex.chapter >= min(own):
+        return None
+    names = ", ".join(f"`{name}`" for name in imported)
+    return (f"not attempted: {names} is imported from solutions, as the lesson of chapter {min(own)} does "
+            "(the reference of an earlier chapter), not defined by your code")
+
+
 def failed_report(path, exercises: dict[str, Exercise], seed: int, error: str, seconds: float = 0.0) -> Report:
     """A report of zeros for a submission that could not be graded, with the reason."""
     report = Report(str(path), seed, exercises=list(exercises), error=error, seconds=seconds)
@@ -88,7 +123,11 @@ def grade_submission(path: str | Path, exercises: dict[str, Exercise], *, seed: 
             sources = [code for _, _, code in sub.cells]
         for ex in exercises.values():
             if isinstance(ex, Question):        # a literal answer, read here: no code of it runs
-                report.outcomes += run_exercise(ex, ex.subject_from(sources), seed)
+                report.outcomes += run_exercise(ex, ex.subject_from(answered_file(path, ex) or sources), seed)
+                continue
+            imported = lesson_imports(ex, getattr(worker, "functions", {}), sub.defined)
+            if imported:
+                report.outcomes += [Outcome(ex.id, t.title, 0.0, t.points, NOT_ATTEMPTED, imported) for t in ex.tests]
                 continue
             worker.begin_exercise(ex.id)
             if worker.failure:

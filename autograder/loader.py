@@ -5,11 +5,14 @@ rule for what is executed when grading (documented in the book's "How to use" pa
 
 * every code cell, in order (a ``.py`` file is one cell; a folder's files in name order,
   each file in a namespace of its own, like separate notebooks; a graded function is
-  taken from the last file that defines it);
+  taken from the last file that defines it, an untouched stub only if no other file
+  attempts it: :func:`prefer_attempted`);
 * IPython magics and shell lines (``%…``, ``!…``) are dropped;
 * of each cell, only the top-level ``import`` statements, ``def`` and ``class``
   definitions, and *cheap assignments* are kept — plots, training loops, prints and
-  ``check(...)`` calls are skipped;
+  ``check(...)`` calls are skipped; of the imports, those of a library other than numpy
+  and the standard library whose names no kept code uses are left out
+  (:func:`libraries_used`);
 * a cheap assignment binds plain names (``EPS = 1e-8``, ``HALF, TWO = 1 / 2, 2.0``) to an
   expression that needs nothing but what is kept before it (imports, definitions, earlier
   cheap assignments, builtins) and nothing that a skipped statement mentions (a loop may
@@ -19,8 +22,11 @@ rule for what is executed when grading (documented in the book's "How to use" pa
   (:data:`FILE_FUNCTIONS`), and not the submission's own functions: ``LOG2 = np.log(2)``,
   ``AdamState = namedtuple("AdamState", "t m v")`` run; ``X = design_matrix(x)``,
   ``traj = run(...)``, ``fig, ax = plt.subplots()`` and ``model = MyNet()`` do not (a call
-  of the submission's own code, or of a heavy library, is where training loops hide);
-* a skipped assignment whose name a graded function reads is named in the notes (the function
+  of the submission's own code, or of a heavy library, is where training loops hide); a
+  table that only *names* the submission's functions or classes (``ACT = {"relu": ReLU}``)
+  runs none of their code and is kept;
+* a skipped assignment whose name a graded function reads, itself or through a helper
+  function or class of the submission, is named in the notes with its line (the function
   would fail with a ``NameError``);
 * a cell with a syntax error is skipped whole (only its own definitions are missing).
 
@@ -38,6 +44,7 @@ import os
 import re
 import stat
 import symtable
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -222,8 +229,7 @@ class Scope:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             self._bind(node.name)
             self.own.add(node.name)
-            if not isinstance(node, ast.ClassDef):
-                self.uses[node.name] = _globals_read(node, text)
+            self.uses[node.name] = _globals_read(node, text)
             return True
         names = _target_names(node) if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value else []
         why = self.why_not_cheap(node.value) if names else None
@@ -270,7 +276,7 @@ class Scope:
                             "not from numpy or the standard modules allowed")
                 if isinstance(n.func, ast.Attribute) and n.func.attr in FILE_FUNCTIONS:
                     return f"it calls `{ast.unparse(n.func)}` (files are not there when grading)"
-            if isinstance(n, ast.Name) and n.id in self.own:
+            if isinstance(n, ast.Name) and n.id in self.own and not _only_named(value, n):
                 return f"it uses `{n.id}`, the submission's own code (which could train a model)"
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in self.bound \
                     and n.id not in local and not hasattr(builtins, n.id):
@@ -278,15 +284,36 @@ class Scope:
                         "(or is changed by code that does not)")
         return None
 
+    def callers(self, graded: set[str]) -> dict[str, set[str]]:
+        """Own function or class -> the ``graded`` functions that use it (itself included), directly
+        or through others."""
+        callers: dict[str, set[str]] = {}
+        for fn in graded & set(self.uses):
+            stack, seen = [fn], {fn}
+            while stack:
+                for used in self.uses.get(stack.pop(), set()) & set(self.uses) - seen:
+                    seen.add(used)
+                    stack.append(used)
+            for reached in seen:
+                callers.setdefault(reached, set()).add(fn)
+        return callers
+
     def explain_skipped(self, notes: list[str], graded: set[str]) -> None:
-        """A note for each skipped assignment whose name a ``graded`` function reads."""
+        """A note for each skipped assignment whose name a ``graded`` function reads, itself or
+        through the submission's own functions and classes it uses (a helper, a layer class)."""
+        callers = self.callers(graded)
         for name, (label, line, code, why) in self.skipped.items():
-            users = sorted(fn for fn, names in self.uses.items() if name in names and fn in graded)
-            if users and name not in self.bound:
-                notes.append(f"{label}, line {line}: `{code}` is not run when grading ({why}; only imports, "
-                             f"definitions and cheap assignments are), so `{name}` is undefined for "
-                             f"{', '.join(f'`{u}`' for u in users)}: define it inside the function, or as a "
-                             "literal or a call of numpy / math / collections at the top of a cell")
+            if name in self.bound:
+                continue
+            readers = sorted(fn for fn, names in self.uses.items() if name in names and fn in callers)
+            if not readers:
+                continue
+            who = ", ".join(f"`{r}`" if r in graded else
+                            f"`{r}` (used by {', '.join(f'`{g}`' for g in sorted(callers[r]))})" for r in readers)
+            notes.append(f"{label}, line {line}: `{code}` is not run when grading ({why}; only imports, "
+                         f"definitions and cheap assignments are), so `{name}` is undefined for "
+                         f"{who}: define it inside the function, or as a "
+                         "literal or a call of numpy / math / collections at the top of a cell")
 
 
 def python_lines(text: str) -> list[str]:
@@ -327,6 +354,20 @@ def _globals_read(node: ast.FunctionDef | ast.AsyncFunctionDef, text: str) -> se
         names |= {s.get_name() for s in t.get_symbols() if s.is_global() and s.is_referenced()}
         stack.extend(t.get_children())
     return names
+
+
+def _only_named(value: ast.expr, name: ast.Name) -> bool:
+    """Whether ``name`` (the submission's own function or class) is only *named* in ``value``:
+    the whole value, or an item or key of a literal list, tuple, set or dict in it
+    (``ACT = {"relu": ReLU}``), so that evaluating ``value`` runs none of its code."""
+    parents = {id(child): parent for parent in ast.walk(value) for child in ast.iter_child_nodes(parent)}
+    node = name
+    while id(node) in parents:
+        parent = parents[id(node)]
+        if not isinstance(parent, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+            return False
+        node = parent
+    return True
 
 
 def _target_names(node: ast.stmt) -> list[str]:
@@ -403,6 +444,8 @@ def read_submission(path: str | Path, graded: set[str] | None = None) -> Submiss
     for file, text in submission_files(path, sub.notes):
         raw = _notebook_cells(file, text) if file.suffix == ".ipynb" else [(file.name, text)]
         scope = Scope()
+        name = str(file)                               # relative to the submission
+        kept = []
         for label, source in raw:
             code_bytes += len(source)
             if code_bytes > MAX_CODE_BYTES:
@@ -411,11 +454,172 @@ def read_submission(path: str | Path, graded: set[str] | None = None) -> Submiss
                 break
             code = select_code(label, source, sub.notes, sub.defined, scope)
             if code:
-                sub.cells.append((str(file), label, code))
+                kept.append((name, label, code))
+        sub.cells += libraries_used(kept, set(scope.callers(graded)))
         scope.explain_skipped(sub.notes, graded)
         if code_bytes > MAX_CODE_BYTES:
             break
+    if len({file for file, _, _ in sub.cells}) > 1:
+        sub.cells = prefer_attempted(sub.cells, sub.notes, graded)
     if len(sub.notes) > MAX_NOTES:
         sub.notes[MAX_NOTES:] = [f"… and {len(sub.notes) - MAX_NOTES} more notes like these"]
     sub.notes = [n if len(n) <= 1000 else n[:1000] + "…" for n in sub.notes]
     return sub
+
+
+def _is_stub(node: ast.stmt) -> bool:
+    """Whether a function definition is an untouched stub: a docstring at most, then
+    ``raise NotImplementedError(...)``."""
+    body = node.body[1:] if (node.body and isinstance(node.body[0], ast.Expr)
+                             and isinstance(node.body[0].value, ast.Constant)) else node.body
+    return (len(body) == 1 and isinstance(body[0], ast.Raise) and body[0].exc is not None
+            and "NotImplementedError" in {n.id for n in ast.walk(body[0].exc) if isinstance(n, ast.Name)})
+
+
+def prefer_attempted(cells: list[tuple[str, str, str]], notes: list[str], graded: set[str]):
+    """Of the files of a submission that define the same graded function, grade the last one
+    whose definition is attempted (not an untouched stub): the stubs elsewhere are left out
+    (else a solved notebook uploaded with an untouched copy of the lesson would score zero),
+    and a note names the file graded and the files shadowed."""
+    files_of: dict[str, set[str]] = {}                # a quick look first: most folders define each name once
+    for file, _, code in cells:
+        for match in re.finditer(r"^(?:async\s+)?def\s+(\w+)", code, re.MULTILINE):
+            if match.group(1) in graded:
+                files_of.setdefault(match.group(1), set()).add(file)
+    if all(len(files) < 2 for files in files_of.values()):
+        return cells
+    trees = []
+    for _, _, code in cells:
+        try:
+            trees.append(ast.parse(code))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return cells
+    last: dict[str, dict[str, bool]] = {}            # name -> file -> its last definition is a stub
+    for (file, _, _), tree in zip(cells, trees):
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in graded:
+                last.setdefault(node.name, {})[file] = _is_stub(node)
+    drop: dict[str, list[str]] = {}                   # file -> its stubs that another file attempts
+    shadowed: dict[tuple[str, str], list[str]] = {}   # (graded file, shadowed file and why) -> names
+    for name, files in sorted(last.items()):
+        if len(files) < 2:
+            continue
+        attempted = [f for f, stub in files.items() if not stub]
+        chosen = attempted[-1] if attempted else list(files)[-1]
+        for f in files:
+            if f == chosen:
+                continue
+            if attempted and files[f]:
+                drop.setdefault(f, []).append(name)
+            why = "an untouched stub" if files[f] else "also attempted"
+            shadowed.setdefault((chosen, f"{f} ({why})"), []).append(name)
+    for (chosen, other), names in shadowed.items():
+        notes.append(f"{', '.join(f'`{n}`' for n in names)} {'is' if len(names) == 1 else 'are'} defined in "
+                     f"several files: {chosen} is graded, not {other}")
+    if not drop:
+        return cells
+    out = []
+    for i, cell in enumerate(cells):
+        out.append(cell)
+        file = cell[0]
+        if file in drop and (i + 1 == len(cells) or cells[i + 1][0] != file):
+            # after the file's own code ran (a table may name the stub): its name no longer defines it
+            out.append((file, SHADOWED_LABEL, "".join(f"globals().pop({n!r}, None)\n" for n in drop[file])))
+    return out
+
+
+SHADOWED_LABEL = "stubs that another file attempts"
+
+
+# -- the libraries a file imports ----------------------------------------------------------------
+
+#: Imports that always run: numpy, the standard library, the façades of the course.
+LIGHT_MODULES = frozenset({"numpy", "solutions", "autograder", "__future__"}) | frozenset(sys.stdlib_module_names)
+#: Names through which code can reach a global without naming it.
+_DYNAMIC = frozenset({"globals", "vars", "locals", "eval", "exec", "__import__", "__builtins__", "sys"})
+WARM_LABEL = "libraries imported inside functions"
+_IMPORTED = re.compile(r"^[ \t]*(?:from|import)[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
+
+
+def _library(node: ast.Import | ast.ImportFrom, alias: ast.alias) -> str | None:
+    """The top-level library an import alias comes from, if it is neither light nor relative."""
+    if isinstance(node, ast.ImportFrom):
+        if node.level or not node.module:
+            return None
+        top = node.module.partition(".")[0]
+    else:
+        top = alias.name.partition(".")[0]
+    return None if top in LIGHT_MODULES else top
+
+
+def libraries_used(cells: list[tuple[str, str, str]], graded: set[str]) -> list[tuple[str, str, str]]:
+    """The kept ``cells`` of one file, without the top-level imports of libraries its code never
+    mentions, and with a last cell importing the libraries that the ``graded`` functions (and
+    the functions and classes they use) import inside.
+
+    Every import the worker runs is real (submitted code only ever sees real modules), so a
+    library that costs a second to import (a setup cell's ``matplotlib.pyplot``, ``torch``)
+    is imported only when kept code names something imported from it (in a function body, a
+    default argument, a table ...). Code that can reach a global without naming it
+    (``globals()``, ``eval`` ...) keeps every import. A library imported *inside* a graded
+    function (or a helper of one) is imported once when loading (each exercise then finds it
+    imported), never per exercise; one that only an ungraded function of the lesson imports
+    (a comparison with scikit-learn) costs nothing.
+    """
+    trees: dict[int, ast.Module] = {}       # only the cells that import a library are parsed again
+    for i, (_, _, code) in enumerate(cells):
+        if any(top not in LIGHT_MODULES for top in _IMPORTED.findall(code)):
+            try:
+                trees[i] = ast.parse(code)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return cells
+    if not trees:
+        return cells
+    inner: dict[str, None] = {}
+    in_imports: dict[str, int] = {}         # a bound name -> its occurrences inside import statements
+    for i, tree in trees.items():
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                segment = _segment(cells[i][2], node)
+                for word in re.findall(r"\w+", segment):
+                    in_imports[word] = in_imports.get(word, 0) + 1
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in graded:
+                for n in ast.walk(node):
+                    if isinstance(n, (ast.Import, ast.ImportFrom)):
+                        inner.update((top, None) for top in (_library(n, a) for a in n.names) if top)
+    everything = "\n".join(code for _, _, code in cells)
+
+    def named(name: str) -> bool:           # anywhere but in an import (a string or a comment counts too)
+        return len(re.findall(rf"\b{re.escape(name)}\b", everything)) > in_imports.get(name, 0)
+
+    bound = lambda node, a: a.asname or (a.name if isinstance(node, ast.ImportFrom) else a.name.partition(".")[0])  # noqa: E731
+    if any(named(name) for name in _DYNAMIC):
+        used = None
+    else:
+        used = {_library(node, a) for tree in trees.values() for node in tree.body
+                if isinstance(node, (ast.Import, ast.ImportFrom))
+                for a in node.names if _library(node, a) and (a.name == "*" or named(bound(node, a)))}
+    out = []
+    for i, (file, label, code) in enumerate(cells):
+        lines = code.split("\n")
+        changed = False
+        for node in trees[i].body if i in trees else ():
+            if used is None or not isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
+            keep = [a for a in node.names if not _library(node, a) or _library(node, a) in used]
+            if len(keep) == len(node.names):
+                continue
+            changed = True
+            first, last = node.lineno - 1, node.end_lineno - 1
+            if node.col_offset or any(other is not node and other.lineno - 1 in (first, last) for other in trees[i].body):
+                return cells                   # `import a; import b` on one line: left as it is
+            node.names = keep
+            lines[first:last + 1] = [ast.unparse(node) if keep else ""] + [""] * (last - first)
+        text = "\n".join(lines) if changed else code
+        if text.strip():
+            out.append((file, label, text))
+    if inner and cells:
+        code = "".join(f"try:\n    __import__({top!r})\nexcept Exception:\n    pass\n" for top in inner)
+        out.append((cells[-1][0], WARM_LABEL, code))
+    return out

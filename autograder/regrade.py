@@ -92,11 +92,6 @@ def previous_seed(previous: dict[str, Previous]) -> int | None:
     return seeds.pop() if len(seeds) == 1 else None
 
 
-def previous_exercises(previous: dict[str, Previous]) -> list[str]:
-    """The exercises the previous grading graded (their ids, in course order as recorded)."""
-    return list(dict.fromkeys(e for p in previous.values() for e in p.exercises))
-
-
 def match(previous: dict[str, Previous], submissions) -> dict[str, Previous]:
     """submission -> its previous grading: the same path, else the only previous one with its file name."""
     by_name: dict[str, list[str]] = {}

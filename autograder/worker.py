@@ -34,8 +34,9 @@ gradient) arrive the same way, except the few whose code is no secret
 (``autograder.facade.OPEN``): their source arrives and runs here. While the worker waits
 for such an answer it writes ``{"status": "callback", ...}`` and reads the grader's frame.
 
-Heavy libraries (matplotlib, scipy, torch ...) that a notebook imports at the top are
-imported only when graded code first uses them. Starting processes (``os.fork``,
+Every import is real: submitted code only ever sees the real modules and objects (the
+loader leaves out the imports of libraries that no kept code mentions, such as a setup
+cell's ``matplotlib``, so they cost no time). Starting processes (``os.fork``,
 ``subprocess``) is refused to submitted code.
 """
 from __future__ import annotations
@@ -44,12 +45,7 @@ import json
 import os
 import sys
 
-#: Imported for real only when submitted code first touches them (a setup cell's
-#: ``import matplotlib.pyplot as plt`` costs a second and is rarely used by graded code).
-DEFERRED = frozenset({"matplotlib", "scipy", "torch", "sklearn", "pandas", "seaborn", "IPython",
-                      "tqdm", "tensorflow", "jax", "sympy", "PIL", "ipywidgets", "plotly", "keras"})
 FACADES = ("solutions", "autograder")
-USED = "deferred-libraries-used"       # in the worker's own folder: what exercises imported for real
 
 
 def _forbid(what: str):
@@ -94,9 +90,7 @@ def main(request_fd: int, response_fd: int) -> None:
     dumps_line, loads_line = json.dumps, json.loads
     getpid, read, write, exit_now, fork, wait4 = os.getpid, os.read, os.write, os._exit, os.fork, os.wait4
     waitstatus_to_exitcode = os.waitstatus_to_exitcode
-    zygote = getpid()
-    used = os.path.join(os.getcwd(), USED)
-    owner = [zygote]                   # the process allowed to answer (the zygote, then a child)
+    owner = [getpid()]                   # the process allowed to answer (the zygote, then a child)
     functions: dict = {}               # graded name -> the submission's function
     objects: dict = {}
 
@@ -199,103 +193,24 @@ def main(request_fd: int, response_fd: int) -> None:
         setattr(module, attr, value)
         return value
 
-    class Deferred(types.ModuleType):
-        """A heavy library imported at the top of a cell: imported for real on first use."""
-
-        def __getattr__(self, attr):
-            if attr.startswith("__") and attr.endswith("__"):
-                if attr in ("__path__", "__file__", "__spec__", "__loader__", "__wrapped__"):
-                    raise AttributeError(attr)
-                return getattr(finder.real(self.__name__), attr)
-            if self.__name__.partition(".")[0] in finder.live:
-                return getattr(finder.real(self.__name__), attr)
-            return Lazy(self.__name__, attr)         # ``from sklearn.datasets import load_digits``
-
-    class Lazy:
-        """A name imported from a deferred library: the library is imported when the name is used."""
-
-        __slots__ = ("_module", "_name")
-
-        def __init__(self, module: str, name: str):
-            object.__setattr__(self, "_module", module)
-            object.__setattr__(self, "_name", name)
-
-        def _real(self):
-            return getattr(finder.real(self._module), self._name)
-
-        def __call__(self, *args, **kwargs):
-            return self._real()(*args, **kwargs)
-
-        def __getattr__(self, attr):
-            return getattr(self._real(), attr)
-
-        @property
-        def __class__(self):
-            return type(self._real())
-
-        def __mro_entries__(self, bases):
-            return (self._real(),)
-
-        def __instancecheck__(self, obj):
-            return isinstance(obj, self._real())
-
-        def __subclasscheck__(self, cls):
-            return issubclass(cls, self._real())
-
-        def __repr__(self):
-            return repr(self._real())
-
     class Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-        def __init__(self):
-            self.live: set = set()                  # deferred libraries now imported for real
+        """The façades ``solutions`` and ``autograder`` (every other import is the real one)."""
 
         def find_spec(self, fullname, path=None, target=None):
-            top = fullname.partition(".")[0]
-            if top in DEFERRED and top not in self.live or fullname in FACADES:
+            if fullname in FACADES:
                 return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
-            if top in FACADES:
+            if fullname.partition(".")[0] in FACADES:
                 parent, _, child = fullname.rpartition(".")
                 if callback({"op": "describe", "module": parent, "name": child}).get("kind") == "module":
                     return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
             return None
 
         def create_module(self, spec):
-            top = spec.name.partition(".")[0]
-            return Deferred(spec.name) if top in DEFERRED else None
+            return None
 
         def exec_module(self, module):
             module.__path__ = []
-            if not isinstance(module, Deferred):
-                module.__getattr__ = lambda attr, _m=module: lookup(_m, attr)
-
-        def real(self, fullname: str):
-            top = fullname.partition(".")[0]
-            if top not in self.live:
-                self.live.add(top)
-                for key in [k for k in sys.modules if k == top or k.startswith(top + ".")]:
-                    if isinstance(sys.modules[key], Deferred):
-                        del sys.modules[key]
-                if getpid() != zygote:         # tell the loaded worker, which imports it before the next fork
-                    try:
-                        with open(used, "a") as f:
-                            f.write(fullname + "\n")
-                    except OSError:
-                        pass
-            return importlib.import_module(fullname)
-
-        def preload(self) -> None:
-            """Import for real what an exercise used (a notebook's graded code needs it again)."""
-            try:
-                with open(used) as f:
-                    names = set(f.read().split())
-            except OSError:
-                return
-            for name in names:
-                if name.partition(".")[0] in DEFERRED:
-                    try:
-                        self.real(name)
-                    except BaseException:  # noqa: BLE001 - the exercise will see the error itself
-                        pass
+            module.__getattr__ = lambda attr, _m=module: lookup(_m, attr)
 
     finder = Finder()
     sys.meta_path.insert(0, finder)
@@ -359,7 +274,6 @@ def main(request_fd: int, response_fd: int) -> None:
 
     def begin(message: dict) -> None:
         follow(message)
-        finder.preload()
         child = fork()
         if child == 0:
             owner[0] = getpid()

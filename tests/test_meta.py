@@ -14,6 +14,7 @@
 """
 import inspect
 import json
+import os
 import re
 from pathlib import Path
 
@@ -81,6 +82,27 @@ def test_every_mistake_loses_points_and_is_diagnosed(ex, mistake):
         assert failed, f"the mistake '{mistake.description}' passes every test of {ex.id}"
         assert any(mistake.description in o.message for o in failed), (
             f"'{mistake.description}' is not named by the diagnosis: {[o.message for o in failed]}")
+
+
+MISTAKE_SEEDS = range(int(os.environ.get("OLF_MISTAKE_SEEDS", "5")))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ex", [ex for ex in EXERCISES.values() if ex.mistakes and not isinstance(ex, Question)],
+                         ids=[k for k, ex in EXERCISES.items() if ex.mistakes and not isinstance(ex, Question)])
+def test_every_mistake_loses_points_at_every_seed(ex):
+    """A test's power must not depend on the seed: every registered mistake fails at every seed tried
+    (``OLF_MISTAKE_SEEDS``, default 5; the issue 18 report used 20), and is named there."""
+    passing, unnamed = [], []
+    for mistake in ex.mistakes:
+        functions = {**ex.functions, mistake.replaces: mistake.function}
+        for seed in MISTAKE_SEEDS:
+            failed = [o for o in run_exercise(ex, LocalSubject(functions), seed) if not o.passed]
+            if not failed:
+                passing.append((mistake.description, seed))
+            elif not any(mistake.description in o.message for o in failed):
+                unnamed.append((mistake.description, seed))
+    assert passing == [] and unnamed == []
 
 
 @pytest.mark.parametrize("ex", EXERCISES.values(), ids=list(EXERCISES))

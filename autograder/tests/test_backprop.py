@@ -152,11 +152,18 @@ def test_numerical_gradient_shapes(ns, rng):
     return out
 
 
+#: A point with entries far larger than 1: the step is h whatever |xᵢ| is (a step scaled by |xᵢ| is another one).
+LARGE_X = np.array([40.0, -250.0, 0.3, 3.0])
+
+
 @ex6_2.test(points=1, rtol=1e-6, atol=1e-7)
 def test_numerical_gradient_step(ns, rng):
-    """the step h is used: h = 1e-3 and h = 1e-2 (central differences, error O(h²))"""
+    """the step h is used: h = 1e-3 and h = 1e-2 (central differences, error O(h²)), also where |xᵢ| ≫ 1"""
     f, x = wavy_problem(rng, (4,))
-    return {f"h = {h:g}": ns.numerical_gradient(f, x, h) for h in (1e-3, 1e-2)}
+    out = {f"h = {h:g}": ns.numerical_gradient(f, x, h) for h in (1e-3, 1e-2)}
+    f_large = functools.partial(wavy, A=np.array([1.5, 0.7, 2.0, 1.1]), c=0.0)
+    out.update({f"x = {LARGE_X.tolist()}, h = {h:g}": ns.numerical_gradient(f_large, LARGE_X, h) for h in (1e-3, 1e-2)})
+    return out
 
 
 @ex6_2.test(points=1)
@@ -197,6 +204,20 @@ def central_over_h(f, x, h=1e-5):
 @ex6_2.mistake("numerical_gradient", "the argument h ignored (a fixed step of 1e-5 used)")
 def step_ignored(f, x, h=1e-5):
     return ref.numerical_gradient(f, x)
+
+
+@ex6_2.mistake("numerical_gradient", "the step scaled by |xᵢ| (h·max(1, |xᵢ|), a relative step): the step is h as "
+               "given, whatever the size of xᵢ", anchor="backprop-gradient-check")
+def step_relative(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        step = h * max(1.0, abs(float(x[i])))
+        xp, xm = x.copy(), x.copy()
+        xp[i] += step
+        xm[i] -= step
+        grad[i] = (f(xp) - f(xm)) / (2 * step)
+    return grad
 
 
 @ex6_2.mistake("numerical_gradient", "x shifted in place and never put back (work on a copy, or restore each "
@@ -333,12 +354,17 @@ def linear_backward_dW_mean(dout, x, W):
 
 # ==================================================================== ex6_4 activations
 
+#: Beyond ±709 exp(±z) overflows: a derivative written with e^{-z} gives inf/inf = nan there.
+HUGE_Z = np.array([-1000.0, -745.0, -710.0, -30.0, -5.0, -0.5, 0.5, 5.0, 30.0, 710.0, 1000.0])
+
+
 def activation_cases(rng):
-    """Pre-activations with exact zeros (ReLU's kink), large magnitudes, and 1-D to 3-D shapes."""
+    """Pre-activations with exact zeros (ReLU's kink), large magnitudes (beyond exp's overflow at
+    ±709), and 1-D to 3-D shapes."""
     z2 = rng.normal(size=(4, 5)) * 3
     z2[0, :3] = 0.0
     return {"2-D with zeros": (rng.normal(size=(4, 5)), z2),
-            "1-D, large |z|": (rng.normal(size=6), np.array([-30.0, -5.0, -0.5, 0.5, 5.0, 30.0])),
+            "1-D, large |z|": (rng.normal(size=HUGE_Z.size), HUGE_Z.copy()),
             "3-D": (rng.normal(size=(2, 3, 2)), rng.normal(size=(2, 3, 2)))}
 
 
@@ -355,13 +381,13 @@ def test_relu_backward(ns, rng):
 
 @ex6_4.test(points=1)
 def test_sigmoid_backward(ns, rng):
-    """sigmoid: dout ⊙ σ(z)(1 - σ(z)) at the pre-activation z, |z| up to 30"""
+    """sigmoid: dout ⊙ σ(z)(1 - σ(z)) at the pre-activation z, |z| up to 1000 (stable for any z)"""
     return backward_run(ns, rng, "sigmoid")
 
 
 @ex6_4.test(points=1)
 def test_tanh_backward(ns, rng):
-    """tanh: dout ⊙ (1 - tanh²z) at the pre-activation z, |z| up to 30"""
+    """tanh: dout ⊙ (1 - tanh²z) at the pre-activation z, |z| up to 1000"""
     return backward_run(ns, rng, "tanh")
 
 
@@ -397,6 +423,14 @@ def sigmoid_backward_identity(dout, z):
 def sigmoid_backward_no_dout(dout, z):
     s = sigmoid(z)
     return s * (1 - s)
+
+
+@ex6_4.mistake("sigmoid_backward", "σ'(z) written as e^{-z} / (1 + e^{-z})²: for z < -709 e^{-z} overflows and "
+               "it returns inf / inf = nan; write it as σ(z)(1 - σ(z)) with a stable σ", anchor="backprop-activations")
+def sigmoid_backward_overflow(dout, z):
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(-np.asarray(z, dtype=float))
+        return dout * e / (1.0 + e) ** 2
 
 
 @ex6_4.mistake("tanh_backward", "the derivative evaluated at the wrong place: 1 - z², the formula in terms of the "
@@ -455,11 +489,32 @@ def loss_and_grads_run(ns, rng, cases, weight_decay):
     return out
 
 
+def large_logits_net(rng, sizes, largest=1e3):
+    """A relu net whose last layer is scaled so that its largest logit on ``X`` is exactly ``largest``
+    (beyond exp's overflow at 709: the softmax must subtract the max)."""
+    params = random_net(rng, sizes, "relu")
+    X, labels = classification_batch(rng, 9, sizes[0], sizes[-1])
+    logits = ref.mlp_forward(params, X, activation="relu")[0]
+    sign = 1.0 if logits.max() > 0 else -1.0
+    scale = largest / float(np.max(sign * logits))
+    W, b = params[-1]
+    return params[:-1] + [(sign * scale * W, sign * scale * b)], X, labels
+
+
 @ex6_5.test(points=2)
 def test_mlp_loss_and_grads(ns, rng):
-    """loss and every gradient of 1- to 4-layer nets, relu / tanh / sigmoid, no decay"""
+    """loss and every gradient of 1- to 4-layer nets, relu / tanh / sigmoid, no decay; also zero biases
+    (mlp_init's) with a zero input row, so that pre-activations are exactly 0 (relu'(0) = 0), and
+    logits up to 1e3"""
     cases = [("relu", (4, 6, 3)), ("tanh", (3, 5, 5, 5, 2)), ("sigmoid", (4, 6, 6, 3)), ("relu", (5, 3))]
-    return loss_and_grads_run(ns, rng, cases, 0.0)
+    out = loss_and_grads_run(ns, rng, cases, 0.0)
+    params = ref.mlp_init((4, 6, 5, 3), rng)                  # zero biases
+    X, labels = classification_batch(rng, 6, 4, 3)
+    X[0] = 0.0                                                # z = 0 in every hidden unit of that row
+    out["relu (4, 6, 5, 3), zero biases, a zero row"] = ns.mlp_loss_and_grads(params, X, labels, activation="relu")
+    params, X, labels = large_logits_net(rng, (4, 6, 3))
+    out["relu (4, 6, 3), largest logit 1e3"] = ns.mlp_loss_and_grads(params, X, labels, activation="relu")
+    return out
 
 
 @ex6_5.test(points=1)
@@ -510,15 +565,34 @@ def mlp_forward_activated_output(params, X, *, activation="relu"):
 PHI = {"relu": ref.relu, "tanh": np.tanh, "sigmoid": sigmoid}
 
 
+def _naive_softmax_cross_entropy(logits, labels):
+    """The mean cross-entropy and its gradient with exp(z) / Σ exp(z), the max not subtracted."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        e = np.exp(logits)
+        p = e / e.sum(axis=1, keepdims=True)
+        n = len(labels)
+        loss = float(-np.mean(np.log(p[np.arange(n), labels])))
+        onehot = np.zeros_like(p)
+        onehot[np.arange(n), labels] = 1.0
+        return loss, (p - onehot) / n
+
+
 def _mlp_backward(params, X, labels, *, activation, weight_decay, loss_scale=1.0, decay_biases=False,
-                  derivative_at_output=False, transpose=True, activation_derivative=True, decay_factor=1.0):
+                  derivative_at_output=False, transpose=True, activation_derivative=True, decay_factor=1.0,
+                  naive_softmax=False, relu_kink_one=False):
     """The reference backward pass with one thing done wrong (selected by the keywords)."""
     phi, phi_backward = PHI[activation], getattr(ref, f"{activation}_backward")
+    if relu_kink_one and activation == "relu":
+        phi_backward = relu_backward_kink_one
     logits, cache = ref.mlp_forward(params, X, activation=activation)
-    loss = loss_scale * softmax_cross_entropy(logits, labels)
+    if naive_softmax:
+        loss, dz = _naive_softmax_cross_entropy(logits, labels)
+    else:
+        loss, dz = softmax_cross_entropy(logits, labels), softmax_cross_entropy_grad(logits, labels)
+    loss *= loss_scale
     loss += 0.5 * weight_decay * sum(float(np.sum(W * W)) + (float(np.sum(b * b)) if decay_biases else 0.0)
                                      for W, b in params)
-    dz = loss_scale * softmax_cross_entropy_grad(logits, labels)
+    dz = loss_scale * dz
     grads = [None] * len(params)
     for l in range(len(params) - 1, -1, -1):
         a_prev, _ = cache[l]
@@ -565,6 +639,20 @@ def mlp_derivative_at_output(params, X, labels, *, activation="relu", weight_dec
                anchor="backprop-linear")
 def mlp_no_transpose(params, X, labels, *, activation="relu", weight_decay=0.0):
     return _mlp_backward(params, X, labels, activation=activation, weight_decay=weight_decay, transpose=False)
+
+
+@ex6_5.mistake("mlp_loss_and_grads", "a softmax that does not subtract the largest logit first: exp(z) overflows "
+               "for logits above 709 (inf / inf = nan); subtract max(z) in each row, as chapter 1's does",
+               anchor="backprop-mlp")
+def mlp_naive_softmax(params, X, labels, *, activation="relu", weight_decay=0.0):
+    return _mlp_backward(params, X, labels, activation=activation, weight_decay=weight_decay, naive_softmax=True)
+
+
+@ex6_5.mistake("mlp_loss_and_grads", "ReLU's derivative taken as 1 at z = 0 (mask z >= 0) in the hidden layers: "
+               "with mlp_init's zero biases a zero input gives exactly z = 0; the graded convention (PyTorch's) is 0",
+               anchor="backprop-activations")
+def mlp_relu_kink_one(params, X, labels, *, activation="relu", weight_decay=0.0):
+    return _mlp_backward(params, X, labels, activation=activation, weight_decay=weight_decay, relu_kink_one=True)
 
 
 @ex6_5.mistake("mlp_loss_and_grads", "the gradient of the penalty λ/2 ‖W‖² taken as 2λW (it is λW)",

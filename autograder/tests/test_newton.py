@@ -171,6 +171,11 @@ def test_loss_small_problems(ns, rng):
     return out
 
 
+#: Logits of ±800 and ±1000 whatever the seed (exp overflows beyond 709), both labels on each side.
+LARGE_LOGITS = (design_matrix(np.array([[1.0], [-1.0], [1.25], [-1.25]])), np.array([1.0, 0.0, 0.0, 1.0]),
+                np.array([0.0, 800.0]))
+
+
 @ex7_3.test(points=1)
 def test_loss_large_logits(ns, rng):
     """logits of size up to 1e3 (the stable form of chapter 1 is needed), and the default l2"""
@@ -180,6 +185,8 @@ def test_loss_large_logits(ns, rng):
         theta = scale * rng.normal(size=4)
         out[f"params of scale {scale:g}, l2=0.01"] = ns.logistic_loss(theta, X, y, l2=0.01)
         out[f"params of scale {scale:g}, default l2"] = ns.logistic_loss(theta, X, y)
+    X, y, theta = LARGE_LOGITS
+    out["logits ±800 and ±1000"] = ns.logistic_loss(theta, X, y)
     return out
 
 
@@ -244,6 +251,14 @@ def loss_naive(params, X, y, *, l2=0.0):
     with np.errstate(all="ignore"):
         p = 1.0 / (1.0 + np.exp(-(X @ params)))
         return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)) + 0.5 * l2 * params[1:] @ params[1:])
+
+
+@ex7_3.mistake("logistic_loss", "log(1 + e^z) computed as it is written: e^z overflows for logits above 709 "
+               "(inf); use chapter 1's stable form max(z, 0) + log1p(e^{-|z|})", anchor="newton-logistic")
+def loss_softplus_overflow(params, X, y, *, l2=0.0):
+    z = X @ params
+    with np.errstate(over="ignore"):
+        return float(np.mean(np.log(1.0 + np.exp(z)) - y * z) + 0.5 * l2 * params[1:] @ params[1:])
 
 
 @ex7_3.mistake("logistic_grad", "the bias is penalised too: + l2 θ instead of + l2 (0, w)", anchor="newton-logistic")
@@ -331,14 +346,26 @@ def test_logistic_regression(ns, rng):
             "from a far point": ns.damped_newton(f, grad, hess, 6.0 * rng.normal(size=5))}
 
 
+#: Starting points of the quadratic ½ xᵀ diag(100, 1) x and tolerances on either side of the
+#: stopping rule λ²/2 ≤ tol: (x0, tol, λ², ‖g‖). The reference stops at once in each; stopping on
+#: λ² ≤ tol steps in all three, on λ ≤ tol in the first only, on ‖g‖ ≤ tol in the first two.
+STOPPING_CASES = [((0.1, 0.0), 0.75, 1.0, 10.0), ((1.0, 0.0), 60.0, 100.0, 100.0), ((0.0, 3.0), 5.0, 9.0, 3.0)]
+
+
 @ex7_4.test(points=1, rtol=1e-6, atol=1e-8)
 def test_constants_and_iteration_limit(ns, rng):
-    """alpha = 0.1, beta = 0.8, tol = 1e-6; and max_iter = 2 (the run stops after two steps)"""
+    """alpha = 0.1, beta = 0.8, tol = 1e-6; max_iter = 2 (the run stops after two steps); and the stopping
+    rule λ²/2 ≤ tol, with λ², λ and ‖g‖ on different sides of tol"""
     X, y = random_classification(rng, 60, 3)
     f, grad, hess = logistic_problem(X, y, 0.02)
     x0 = 4.0 * rng.normal(size=4)
-    return {"alpha=0.1, beta=0.8, tol=1e-6": ns.damped_newton(f, grad, hess, x0, alpha=0.1, beta=0.8, tol=1e-6),
-            "max_iter=2": ns.damped_newton(f, grad, hess, x0, max_iter=2)}
+    out = {"alpha=0.1, beta=0.8, tol=1e-6": ns.damped_newton(f, grad, hess, x0, alpha=0.1, beta=0.8, tol=1e-6),
+           "max_iter=2": ns.damped_newton(f, grad, hess, x0, max_iter=2)}
+    A, b = np.diag([100.0, 1.0]), np.zeros(2)
+    fns = [functools.partial(fn, A=A, b=b) for fn in (quadratic_loss, quadratic_grad, quadratic_hess)]
+    for x0, tol, _, _ in STOPPING_CASES:
+        out[f"x0={x0}, tol={tol:g}"] = ns.damped_newton(*fns, np.array(x0), tol=tol)
+    return out
 
 
 @ex7_4.test(points=2, rtol=1e-6, atol=1e-8)
@@ -356,7 +383,7 @@ def test_non_convex_with_the_modified_hessian(ns, rng):
     return ns.damped_newton(ref.four_wells, ref.four_wells_grad, hess, rng.uniform(-0.5, 0.5, size=2))
 
 
-def _newton(name, *, first=lambda beta: 1.0, search=True, stop=lambda lam, tol: lam**2 / 2 <= tol,
+def _newton(name, *, first=lambda beta: 1.0, search=True, stop=lambda lam, g, tol: lam**2 / 2 <= tol,
             last_decrement=True):
     """A damped Newton with one thing changed, for the mistakes below."""
     def damped(f, grad, hess, x0, *, tol=1e-10, max_iter=50, alpha=0.25, beta=0.5):
@@ -366,7 +393,7 @@ def _newton(name, *, first=lambda beta: 1.0, search=True, stop=lambda lam, tol: 
             g, H = grad(x), hess(x)
             d = -np.linalg.solve(H, g)
             lam = float(np.sqrt(-(g @ d)))
-            if stop(lam, tol) or k == max_iter:
+            if stop(lam, g, tol) or k == max_iter:
                 if last_decrement:
                     lams.append(lam)
                 break
@@ -388,7 +415,13 @@ ex7_4.mistake("damped_newton", "the backtracking never tries the full step t = 1
 ex7_4.mistake("damped_newton", "no line search (pure Newton, t = 1 always): far from the optimum the full step "
               "can increase the loss or diverge", anchor="newton-damped")(_newton("newton_pure", search=False))
 ex7_4.mistake("damped_newton", "stops when λ ≤ tol instead of λ²/2 ≤ tol", anchor="newton-decrement")(
-    _newton("newton_stop_on_lambda", stop=lambda lam, tol: lam <= tol))
+    _newton("newton_stop_on_lambda", stop=lambda lam, g, tol: lam <= tol))
+ex7_4.mistake("damped_newton", "stops when λ² ≤ tol instead of λ²/2 ≤ tol (the 1/2 is missing)",
+              anchor="newton-decrement")(_newton("newton_stop_on_lambda_squared", stop=lambda lam, g, tol: lam**2 <= tol))
+ex7_4.mistake("damped_newton", "stops when the gradient norm ‖g‖ ≤ tol instead of when λ²/2 ≤ tol (Newton's "
+              "stopping quantity is the decrement, which does not depend on the scaling of the problem)",
+              anchor="newton-decrement")(_newton("newton_stop_on_gradient_norm",
+                                                 stop=lambda lam, g, tol: float(np.linalg.norm(g)) <= tol))
 ex7_4.mistake("damped_newton", "the decrement of the last iterate (the one that stops the run) is not recorded")(
     _newton("newton_no_last_decrement", last_decrement=False))
 
