@@ -474,7 +474,7 @@ def lbfgs(f: Callable[[np.ndarray], float], grad: Callable[[np.ndarray], np.ndar
               \lvert\nabla f(\theta_k + t d_k)^\top d_k\rvert \le c_2 \lvert g_k^\top d_k\rvert,
 
     found by :func:`scipy.optimize.line_search` (first trial :math:`t = 1`; for the first
-step, whose direction is :math:`-g_0`, :math:`\min(1, 1.01/\lVert g_0\rVert)` as in SciPy's BFGS).
+    step, whose direction is :math:`-g_0`, :math:`\min(1, 1.01/\lVert g_0\rVert)` as in SciPy's BFGS).
     The curvature condition makes :math:`y_k^\top s_k \ge (1 - c_2)\, t_k \lvert g_k^\top d_k\rvert > 0`,
     so every pair can be stored. Should the search fail (it does only at rounding level), the
     step is chapter 2's Armijo backtracking and a pair with :math:`y^\top s \le 0` is not stored.
