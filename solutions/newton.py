@@ -23,8 +23,9 @@ penalised; scikit-learn's ``LogisticRegression(C=C)`` is the same problem with
 Exercises: ``ex7_1`` :func:`newton_step`, ``ex7_2`` :func:`newton_decrement`, ``ex7_3``
 :func:`logistic_loss` + :func:`logistic_grad` + :func:`logistic_hess`, ``ex7_4``
 :func:`damped_newton`, ``ex7_5`` :func:`modified_hessian`, ``ex7_6``
-:func:`bfgs_update`. The other functions are helpers of the lesson: test functions with
-their Hessians, a BFGS driver and the breast-cancer data set. Question (a value to
+:func:`bfgs_update`, ``ex7_9`` :func:`lbfgs_direction`. The other functions are helpers of
+the lesson: test functions with their Hessians, BFGS and L-BFGS drivers and the
+breast-cancer data set. Question (a value to
 derive, see ``autograder/questions.py``): ``ex7_7`` :func:`newton_quartic_ratio_answer`, ``ex7_8``
 :func:`newton_decrement_example_answer`.
 """
@@ -39,7 +40,7 @@ from solutions.losses import (binary_cross_entropy_with_logits, binary_cross_ent
 
 __all__ = [
     "NewtonTrajectory", "newton_step", "newton_decrement", "logistic_loss", "logistic_grad",
-    "logistic_hess", "damped_newton", "modified_hessian", "bfgs_update", "bfgs",
+    "logistic_hess", "damped_newton", "modified_hessian", "bfgs_update", "lbfgs_direction", "bfgs", "lbfgs",
     "rosenbrock_hess", "four_wells", "four_wells_grad", "four_wells_hess", "breast_cancer",
     "newton_quartic_ratio_answer",
     "DECREMENT_SETTING", "newton_decrement_example_answer",
@@ -368,6 +369,59 @@ def bfgs_update(h_inv: np.ndarray, s: np.ndarray, y: np.ndarray) -> np.ndarray:
     return V @ H @ V.T + rho * np.outer(s, s)
 
 
+def lbfgs_direction(grads: np.ndarray, s_list: list[np.ndarray], y_list: list[np.ndarray]) -> np.ndarray:
+    r"""The L-BFGS direction :math:`d = -H g` by the two-loop recursion (Nocedal & Wright, Algorithm 7.4).
+
+    :math:`H` is the inverse-Hessian approximation that the :math:`m` BFGS updates
+    (:func:`bfgs_update`) with the stored pairs, oldest first, make of :math:`H_0 = \gamma I`:
+
+    .. math:: \gamma = \frac{s_m^\top y_m}{y_m^\top y_m} \quad \text{(the newest pair, Nocedal \& Wright (7.20))},
+              \qquad \rho_i = \frac{1}{y_i^\top s_i}.
+
+    It is never formed. With :math:`q = g`, the first loop runs from the newest pair to
+    the oldest: :math:`\alpha_i = \rho_i s_i^\top q`, :math:`q \leftarrow q - \alpha_i y_i`;
+    then :math:`r = \gamma q`; the second loop runs from the oldest pair to the newest:
+    :math:`\beta_i = \rho_i y_i^\top r`, :math:`r \leftarrow r + (\alpha_i - \beta_i) s_i`;
+    and :math:`d = -r`. It costs :math:`O(md)` time and memory instead of :math:`O(d^2)`.
+
+    Parameters
+    ----------
+    grads : ndarray, shape (d,)
+        The gradient :math:`g` at the current iterate (not modified).
+    s_list : list of ndarray, each of shape (d,)
+        The stored steps :math:`s_i = \theta_{i+1} - \theta_i`, **oldest first** (not modified).
+    y_list : list of ndarray, each of shape (d,)
+        The matching gradient changes :math:`y_i`, oldest first, each with :math:`y_i^\top s_i > 0`.
+
+    Returns
+    -------
+    ndarray, shape (d,)
+        :math:`d = -Hg`. With no stored pair :math:`H_0 = I`, and :math:`d = -g`.
+
+    Examples
+    --------
+    >>> lbfgs_direction(np.array([2.0, 8.0]), [np.array([1.0, 0.0])], [np.array([2.0, 0.0])])
+    array([-1., -4.])
+    """
+    q = np.array(grads, dtype=float)
+    pairs = [(np.asarray(s, dtype=float), np.asarray(y, dtype=float)) for s, y in zip(s_list, y_list)]
+    if not pairs:
+        return -q
+    rhos = [1.0 / float(y @ s) for s, y in pairs]
+    alphas = [0.0] * len(pairs)
+    for i in reversed(range(len(pairs))):                   # newest to oldest
+        s, y = pairs[i]
+        alphas[i] = rhos[i] * float(s @ q)
+        q = q - alphas[i] * y
+    s, y = pairs[-1]
+    r = float(s @ y) / float(y @ y) * q                     # H_0 q with H_0 = gamma I
+    for i in range(len(pairs)):                             # oldest to newest
+        s, y = pairs[i]
+        beta = rhos[i] * float(y @ r)
+        r = r + (alphas[i] - beta) * s
+    return -r
+
+
 # --- helpers of the lesson (not exercises) -----------------------------------------------------
 
 def bfgs(f: Callable[[np.ndarray], float], grad: Callable[[np.ndarray], np.ndarray], x0: np.ndarray,
@@ -404,6 +458,59 @@ def bfgs(f: Callable[[np.ndarray], float], grad: Callable[[np.ndarray], np.ndarr
         x, g = x_new, g_new
         iterates.append(x)
         losses.append(float(f(x)))
+        steps.append(t)
+    return NewtonTrajectory(np.stack(iterates), np.array(losses), np.array(decrements), np.array(steps, dtype=float))
+
+
+def lbfgs(f: Callable[[np.ndarray], float], grad: Callable[[np.ndarray], np.ndarray], x0: np.ndarray,
+          *, m: int = 10, gtol: float = 1e-5, max_iter: int = 10_000,
+          c1: float = 1e-4, c2: float = 0.9) -> NewtonTrajectory:
+    r"""L-BFGS: directions from :func:`lbfgs_direction` and a strong Wolfe line search.
+
+    Keeps the last ``m`` pairs :math:`(s_k, y_k)`. The step :math:`t_k` satisfies the strong
+    Wolfe conditions (Nocedal & Wright (3.7))
+
+    .. math:: f(\theta_k + t d_k) \le f(\theta_k) + c_1 t\, g_k^\top d_k, \qquad
+              \lvert\nabla f(\theta_k + t d_k)^\top d_k\rvert \le c_2 \lvert g_k^\top d_k\rvert,
+
+    found by :func:`scipy.optimize.line_search` (first trial :math:`t = 1`; for the first
+    step, whose direction is :math:`-g_0`, :math:`\min(1, 1.01/\lVert g_0\rVert)` as in SciPy's BFGS).
+    The curvature condition makes :math:`y_k^\top s_k \ge (1 - c_2)\, t_k \lvert g_k^\top d_k\rvert > 0`,
+    so every pair can be stored. Should the search fail (it does only at rounding level), the
+    step is chapter 2's Armijo backtracking and a pair with :math:`y^\top s \le 0` is not stored.
+    Stops when :math:`\lVert g\rVert_\infty \le` ``gtol`` (the test of SciPy's L-BFGS-B).
+
+    Returns
+    -------
+    NewtonTrajectory
+        Its ``decrements`` are the estimates :math:`(-g_k^\top d_k)^{1/2} = (g_k^\top H_k g_k)^{1/2}`.
+    """
+    from scipy.optimize import line_search          # imported here: SciPy is slow to import
+
+    x = np.array(x0, dtype=float)
+    g = np.asarray(grad(x), dtype=float)
+    fx = float(f(x))
+    s_list: list[np.ndarray] = []
+    y_list: list[np.ndarray] = []
+    iterates, losses, decrements, steps = [x], [fx], [], []
+    for k in range(max_iter + 1):
+        direction = lbfgs_direction(g, s_list, y_list)
+        decrements.append(float(np.sqrt(max(-(g @ direction), 0.0))))
+        if np.max(np.abs(g)) <= gtol or k == max_iter:
+            break
+        # SciPy's first trial step is min(1, 2 (f_k - f_{k-1}) / g^T d); f_{k-1} = f_0 + |g_0| / 2 makes it min(1, 1/|g_0|)
+        previous = fx + np.linalg.norm(g) / 2 if k == 0 else None
+        t, *_ = line_search(f, grad, x, direction, gfk=g, old_fval=fx, old_old_fval=previous, c1=c1, c2=c2)
+        if t is None:
+            t = backtracking_line_search(f, grad, x, direction, c=c1)
+        x_new = x + t * direction
+        g_new = np.asarray(grad(x_new), dtype=float)
+        s, y = x_new - x, g_new - g
+        if y @ s > 0:
+            s_list, y_list = (s_list + [s])[-m:], (y_list + [y])[-m:]
+        x, g, fx = x_new, g_new, float(f(x_new))
+        iterates.append(x)
+        losses.append(fx)
         steps.append(t)
     return NewtonTrajectory(np.stack(iterates), np.array(losses), np.array(decrements), np.array(steps, dtype=float))
 

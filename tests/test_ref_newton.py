@@ -299,3 +299,65 @@ def test_bfgs_driver_reaches_the_minimum_of_rosenbrock_as_scipy():
     np.testing.assert_allclose(ours.params[-1], theirs.x, atol=1e-5)
     assert np.max(np.abs(rosenbrock_grad(ours.params[-1]))) <= 1e-5
     assert len(ours.step_sizes) <= 2 * theirs.nit
+
+
+# --- lbfgs_direction, lbfgs -------------------------------------------------------------------
+
+def dense_lbfgs_inverse(s_list, y_list):
+    """H built independently: gamma I with gamma = s'y / y'y of the newest pair, then the m dense
+    BFGS updates of chapter 7's bfgs_update (checked above against SciPy), oldest first."""
+    d = len(s_list[-1])
+    h_inv = (s_list[-1] @ y_list[-1]) / (y_list[-1] @ y_list[-1]) * np.eye(d)
+    for s, y in zip(s_list, y_list):
+        h_inv = nt.bfgs_update(h_inv, s, y)
+    return h_inv
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 8), st.integers(1, 12))
+def test_lbfgs_direction_equals_m_dense_bfgs_updates(seed, d, m):
+    """The two-loop recursion gives -H g with H from m dense updates (also m > d, and curvatures that change)."""
+    rng = np.random.default_rng(seed)
+    s_list = [rng.normal(size=d) * 10.0 ** rng.uniform(-2, 2) for _ in range(m)]
+    y_list = [random_spd(rng, d, 30.0) @ s for s in s_list]
+    g = rng.normal(size=d)
+    inputs = [g.copy()] + [s.copy() for s in s_list] + [y.copy() for y in y_list]
+    out = nt.lbfgs_direction(g, s_list, y_list)
+    expected = -dense_lbfgs_inverse(s_list, y_list) @ g
+    np.testing.assert_allclose(out, expected, rtol=1e-8, atol=1e-10 * np.abs(expected).max())
+    for before, after in zip(inputs, [g] + s_list + y_list):
+        np.testing.assert_array_equal(before, after)
+
+
+def test_lbfgs_direction_without_pairs_is_steepest_descent():
+    g = np.array([0.5, -2.0, 3.0])
+    np.testing.assert_array_equal(nt.lbfgs_direction(g, [], []), -g)
+
+
+def test_lbfgs_direction_of_the_newest_pair_satisfies_the_secant_equation():
+    """H y_newest = s_newest: the direction of -y_newest is s_newest."""
+    rng = np.random.default_rng(3)
+    s_list = [rng.normal(size=5) for _ in range(4)]
+    y_list = [random_spd(rng, 5, 10.0) @ s for s in s_list]
+    np.testing.assert_allclose(nt.lbfgs_direction(-y_list[-1], s_list, y_list), s_list[-1], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("problem", ["breast cancer", "Rosenbrock"])
+def test_lbfgs_driver_needs_about_as_many_iterations_as_scipy_lbfgsb(problem, cancer):
+    """Our L-BFGS (m = 10, strong Wolfe) against SciPy's L-BFGS-B with the same memory and stopping test."""
+    if problem == "breast cancer":
+        X, _, _, (fun, jac, _) = cancer
+        x0 = np.zeros(X.shape[1])
+    else:
+        fun, jac, x0 = rosenbrock, rosenbrock_grad, np.array([-1.2, 1.0])
+    ours = nt.lbfgs(fun, jac, x0, m=10, gtol=1e-5)
+    theirs = scipy.optimize.minimize(fun, x0, jac=jac, method="L-BFGS-B",
+                                     options={"maxcor": 10, "gtol": 1e-5, "ftol": 1e-15})
+    assert theirs.success
+    k = len(ours.step_sizes)
+    assert np.max(np.abs(jac(ours.params[-1]))) <= 1e-5
+    assert abs(k - theirs.nit) <= max(5, 0.25 * theirs.nit), (k, theirs.nit)
+    assert ours.losses[-1] <= theirs.fun + 1e-6
+    assert np.all(np.diff(ours.losses) <= 0)                          # Armijo at every step
+    np.testing.assert_allclose(ours.params[-1], theirs.x, atol=1e-2)
+

@@ -630,3 +630,85 @@ def decrement_example_gradient_norm():
 def decrement_example_half_square():
     g, H = _decrement_problem()
     return float(g @ np.linalg.solve(H, g)) / 2
+
+
+# ==================================================================== ex7_9 lbfgs_direction
+
+ex7_9 = Exercise("ex7_9", ref.lbfgs_direction, anchor="newton-lbfgs")
+
+
+def _memory(rng, d, m, scale=1.0):
+    """m pairs (s_i, y_i = A_i s_i), oldest first, each A_i a random positive-definite matrix (so yᵢᵀsᵢ > 0):
+    the gradient changes of a function whose Hessian changes from step to step."""
+    s_list = [scale * rng.normal(size=d) for _ in range(m)]
+    return s_list, [random_spd(rng, d, 20.0) @ s for s in s_list]
+
+
+@ex7_9.test(points=1)
+def test_no_pair_and_one_pair(ns, rng):
+    """no stored pair (d = -g), the docstring's example, and one random pair (d = 1, 3)"""
+    out = {"no pair": ns.lbfgs_direction(np.array([2.0, 8.0]), [], []),
+           "one pair, the example": ns.lbfgs_direction(np.array([2.0, 8.0]), [np.array([1.0, 0.0])],
+                                                       [np.array([2.0, 0.0])])}
+    for d in (1, 3):
+        s_list, y_list = _memory(rng, d, 1)
+        out[f"one pair, d={d}"] = ns.lbfgs_direction(rng.normal(size=d), s_list, y_list)
+    return out
+
+
+@ex7_9.test(points=2)
+def test_random_memories(ns, rng):
+    """m = 2 .. 6 random pairs with yᵀs > 0, d = 2 .. 8, steps of several magnitudes"""
+    out = {}
+    for d, m, scale in [(2, 2, 1.0), (4, 3, 1e-3), (8, 6, 1.0), (5, 4, 1e2), (3, 5, 1.0)]:
+        s_list, y_list = _memory(rng, d, m, scale)
+        out[f"d={d}, m={m}, steps of scale {scale:g}"] = ns.lbfgs_direction(rng.normal(size=d), s_list, y_list)
+    return out
+
+
+@ex7_9.test(points=1)
+def test_pairs_of_a_logistic_regression(ns, rng):
+    """5 pairs from the gradients of a logistic regression (n = 60, d = 4, l2 = 0.1) along a random walk"""
+    X, y = random_classification(rng, 60, 4)
+    points = np.cumsum(0.5 * rng.normal(size=(6, 5)), axis=0)
+    grads = [ref.logistic_grad(p, X, y, l2=0.1) for p in points]
+    s_list = [b - a for a, b in zip(points, points[1:])]
+    y_list = [b - a for a, b in zip(grads, grads[1:])]
+    return {f"the last {m} pairs": ns.lbfgs_direction(grads[-1], s_list[-m:], y_list[-m:]) for m in (2, 5)}
+
+
+def _two_loop(name, *, newest_first=True, gamma=lambda s_list, y_list: s_list[-1] @ y_list[-1] / (y_list[-1] @ y_list[-1]),
+              rho=lambda s, y: 1.0 / (y @ s), sign=-1.0):
+    """The two-loop recursion with one thing changed, for the mistakes below."""
+    def direction(grads, s_list, y_list):
+        q = np.array(grads, dtype=float)
+        if not len(s_list):
+            return sign * q
+        first = list(range(len(s_list)))[::-1] if newest_first else list(range(len(s_list)))
+        alphas = {}
+        for i in first:
+            alphas[i] = rho(s_list[i], y_list[i]) * (s_list[i] @ q)
+            q = q - alphas[i] * y_list[i]
+        r = gamma(s_list, y_list) * q
+        for i in reversed(first):
+            r = r + (alphas[i] - rho(s_list[i], y_list[i]) * (y_list[i] @ r)) * s_list[i]
+        return sign * r
+    direction.__name__ = direction.__qualname__ = name
+    return direction
+
+
+ex7_9.mistake("lbfgs_direction", "the two loops run in the wrong order: the first must go from the newest pair to "
+              "the oldest, the second from the oldest to the newest", anchor="newton-lbfgs")(
+    _two_loop("lbfgs_loops_reversed", newest_first=False))
+ex7_9.mistake("lbfgs_direction", "γ = yᵀy/sᵀy, inverted: H₀ = γI approximates the inverse Hessian, γ = sᵀy/yᵀy",
+              anchor="newton-lbfgs")(
+    _two_loop("lbfgs_gamma_inverted", gamma=lambda s_list, y_list: y_list[-1] @ y_list[-1] / (s_list[-1] @ y_list[-1])))
+ex7_9.mistake("lbfgs_direction", "γ is taken from the oldest pair: it is sᵀy/yᵀy of the newest one",
+              anchor="newton-lbfgs")(
+    _two_loop("lbfgs_gamma_oldest", gamma=lambda s_list, y_list: s_list[0] @ y_list[0] / (y_list[0] @ y_list[0])))
+ex7_9.mistake("lbfgs_direction", "H₀ = I: the scaling γ = sᵀy/yᵀy of the newest pair is missing", anchor="newton-lbfgs")(
+    _two_loop("lbfgs_no_gamma", gamma=lambda s_list, y_list: 1.0))
+ex7_9.mistake("lbfgs_direction", "ρ = 1/(sᵀs) instead of 1/(yᵀs)", anchor="newton-lbfgs")(
+    _two_loop("lbfgs_rho_ss", rho=lambda s, y: 1.0 / (s @ s)))
+ex7_9.mistake("lbfgs_direction", "returns H g: the direction is -H g", anchor="newton-lbfgs")(
+    _two_loop("lbfgs_sign", sign=1.0))

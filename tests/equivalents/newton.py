@@ -197,6 +197,75 @@ def bfgs_update_loops(h_inv, s, y):
     return np.linalg.multi_dot([V, h_inv, V.T]) + rho * s[:, None] * s[None, :]
 
 
+# --- ex7_9 lbfgs_direction --------------------------------------------------------------------
+
+def lbfgs_direction_dense(grads, s_list, y_list):
+    """H formed: H_0 = γI and m dense BFGS updates (the expanded formula), then d = -H g."""
+    g = np.asarray(grads, dtype=float)
+    if len(s_list) == 0:
+        return -g
+    H = np.dot(s_list[-1], y_list[-1]) / np.dot(y_list[-1], y_list[-1]) * np.eye(len(g))
+    for s, y in zip(s_list, y_list):
+        H = bfgs_update_expanded(H, np.asarray(s, dtype=float), np.asarray(y, dtype=float))
+    return -(H @ g)
+
+
+def lbfgs_direction_compact(grads, s_list, y_list):
+    """Byrd, Nocedal and Schnabel's compact form (Nocedal & Wright (7.24)):
+    H = γI + [S γY] [[R⁻ᵀ(D + γYᵀY)R⁻¹, -R⁻ᵀ], [-R⁻¹, 0]] [S γY]ᵀ, R the upper triangle of SᵀY."""
+    g = np.asarray(grads, dtype=float)
+    if len(s_list) == 0:
+        return -g
+    S, Y = np.column_stack(s_list), np.column_stack(y_list)
+    gamma = S[:, -1] @ Y[:, -1] / (Y[:, -1] @ Y[:, -1])
+    SY = S.T @ Y
+    R, D = np.triu(SY), np.diag(np.diag(SY))
+    Rinv = scipy.linalg.solve_triangular(R, np.eye(len(R)))
+    m = len(R)
+    M = np.block([[Rinv.T @ (D + gamma * Y.T @ Y) @ Rinv, -Rinv.T], [-Rinv, np.zeros((m, m))]])
+    W = np.hstack([S, gamma * Y])
+    return -(gamma * g + W @ (M @ (W.T @ g)))
+
+
+def lbfgs_direction_loops(grads, s_list, y_list):
+    """Every dot product a Python loop over the coordinates."""
+    dot = lambda a, b: sum(float(a[i]) * float(b[i]) for i in range(len(a)))      # noqa: E731
+    q = [float(v) for v in grads]
+    m = len(s_list)
+    if m == 0:
+        return -np.array(q)
+    alpha = [0.0] * m
+    for i in range(m - 1, -1, -1):
+        alpha[i] = dot(s_list[i], q) / dot(y_list[i], s_list[i])
+        q = [q[j] - alpha[i] * y_list[i][j] for j in range(len(q))]
+    gamma = dot(s_list[-1], y_list[-1]) / dot(y_list[-1], y_list[-1])
+    r = [gamma * v for v in q]
+    for i in range(m):
+        beta = dot(y_list[i], r) / dot(y_list[i], s_list[i])
+        r = [r[j] + (alpha[i] - beta) * s_list[i][j] for j in range(len(r))]
+    return -np.array(r)
+
+
+def lbfgs_direction_torch(grads, s_list, y_list):
+    """torch.optim.LBFGS's arrangement, in torch (float64): the recursion runs on -g."""
+    import torch
+    q = torch.as_tensor(np.asarray(grads, dtype=float)).neg()
+    old_stps = [torch.as_tensor(np.asarray(s, dtype=float)) for s in s_list]
+    old_dirs = [torch.as_tensor(np.asarray(y, dtype=float)) for y in y_list]
+    if not old_stps:
+        return q.numpy()
+    ro = [1.0 / y.dot(s) for s, y in zip(old_stps, old_dirs)]
+    al = [None] * len(old_stps)
+    for i in range(len(old_stps) - 1, -1, -1):
+        al[i] = old_stps[i].dot(q) * ro[i]
+        q.add_(old_dirs[i], alpha=-al[i])
+    r = q * (old_stps[-1].dot(old_dirs[-1]) / old_dirs[-1].dot(old_dirs[-1]))
+    for i in range(len(old_stps)):
+        be_i = old_dirs[i].dot(r) * ro[i]
+        r.add_(old_stps[i], alpha=al[i] - be_i)
+    return r.numpy()
+
+
 VARIANTS = {
     "ex7_1": [{"newton_step": newton_step_cholesky}, {"newton_step": newton_step_gauss},
               {"newton_step": newton_step_lstsq}],
@@ -208,4 +277,6 @@ VARIANTS = {
     "ex7_4": [{"damped_newton": damped_newton_own_search}, {"damped_newton": damped_newton_with_course_functions}],
     "ex7_5": [{"modified_hessian": modified_hessian_eigvals}, {"modified_hessian": modified_hessian_scipy}],
     "ex7_6": [{"bfgs_update": bfgs_update_expanded}, {"bfgs_update": bfgs_update_loops}],
+    "ex7_9": [{"lbfgs_direction": lbfgs_direction_dense}, {"lbfgs_direction": lbfgs_direction_compact},
+              {"lbfgs_direction": lbfgs_direction_loops}, {"lbfgs_direction": lbfgs_direction_torch}],
 }
