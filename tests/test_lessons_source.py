@@ -6,6 +6,9 @@
 * No cell holds a control character: a ``\\t``, ``\\b``, ``\\r`` or ``\\f`` in a cell is
   almost always the start of ``\\theta``, ``\\bar``, ``\\rVert`` or ``\\frac`` eaten by a
   Python string that wrote the cell (or its output) without ``r"..."``.
+* No markdown table has an empty header row (``| | |``): a screen reader announces its
+  columns by their headers, and JupyterLab draws the table as written (the book's
+  ``accessibility`` extension drops such a row, Lab cannot).
 * A number that the prose quotes from a run is printed by that run: see
   :func:`unbacked_numbers`.
 """
@@ -60,6 +63,16 @@ def test_no_control_characters(path):
                 found.append(f"cell {i} {where}: {m.group()!r} in {context!r}")
     if found:
         pytest.fail("a Python string ate a backslash (write LaTeX in r\"...\" strings):\n" + "\n".join(found))
+
+
+EMPTY_HEADER = re.compile(r"^\s*\|(?:\s*\|)+\s*\n\s*\|?\s*:?-{3,}", re.M)   # | | | over |---|---|
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_no_table_with_an_empty_header_row(path):
+    found = [i for i, cell in enumerate(_cells(path))
+             if cell["cell_type"] == "markdown" and EMPTY_HEADER.search(_text(cell["source"]))]
+    assert not found, f"{path.name}: cells {found} have a table whose header row is empty: name its columns"
 
 
 # ---- A number the prose quotes from a run is printed by that run -------------------------
