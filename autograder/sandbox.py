@@ -447,8 +447,8 @@ class WorkerSubject:
     def _exited(self, reply: dict, doing: str) -> str:
         code, cpu = reply.get("code"), float(reply.get("cpu") or 0.0)
         if code is not None and code < 0 and (cpu >= self.timeout or -code == signal.SIGXCPU):
-            return (f"timed out: used {cpu:.1f} s of CPU time while {doing} (the limit is {self.timeout:g} s; "
-                    "an infinite loop, or far too slow?)")
+            return (f"timed out: reached the limit of {self.timeout:g} s of CPU time while {doing} "
+                    "(an infinite loop, or far too slow?)")
         return f"the worker running your code {self._describe_exit(code)} while {doing}"
 
     @staticmethod
