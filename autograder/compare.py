@@ -1,4 +1,13 @@
-"""Comparing a submission's plain result with the reference's, and saying what differs."""
+"""Comparing a submission's plain result with the reference's, and saying what differs.
+
+What differs is said without the reference's value (issue 19, "fishing"): a fixed-input test
+expects the same values at every seed and ``regrade`` reuses a student's seed, so a value
+printed in feedback could be copied into the next submission. A message says where the result
+is wrong (the key, field or index), what the submission returned there (all its digits), the
+size of the error as an order of magnitude (``relative error of order 1e-03``), and what a
+result must be like (a shape, a dtype, a number of items, a type): the specification, never
+the reference's numbers, strings or booleans.
+"""
 from __future__ import annotations
 
 import math
@@ -61,7 +70,7 @@ def _compare(got: Any, expected: Any, rtol: float, atol: float, where: str) -> s
         return None
     if isinstance(expected, (list, tuple)):
         if not isinstance(got, (list, tuple)):
-            return f"{at}returned {describe(got)}; expected {describe(expected)}"
+            return f"{at}returned {describe(got)}; expected {_kind(expected)}"
         if len(got) != len(expected):
             return f"{at}returned {len(got)} items; expected {len(expected)}"
         fields = expected.fields if isinstance(expected, Record) else None
@@ -75,7 +84,7 @@ def _compare(got: Any, expected: Any, rtol: float, atol: float, where: str) -> s
         if _is_number(got) and expected.ndim == 0:
             got = np.array(float(got))
         if not isinstance(got, np.ndarray):
-            return f"{at}returned {describe(got)}; expected {describe(expected)}"
+            return f"{at}returned {describe(got)}; expected {_kind(expected)}"
         if got.shape != expected.shape:
             return f"{at}has shape {got.shape}; expected shape {expected.shape}"
         if expected.dtype.kind == "f" and got.dtype.kind not in "f":
@@ -90,23 +99,37 @@ def _compare(got: Any, expected: Any, rtol: float, atol: float, where: str) -> s
                 return f"{at}returned an array of shape (1,); expected a scalar (use float(...) or .item())"
             got, dtype = float(got), got.dtype
         if not _is_number(got):
-            return f"{at}returned {describe(got)}; expected a number like {expected!r}"
+            return f"{at}returned {describe(got)}; expected {_kind(expected)}"
         if _too_large(got) or _too_large(expected):
             if got == expected:
                 return None
             return (f"{at}returned an integer of about {int(got.bit_length() * 0.30103) + 1} digits, "
-                    "too large for a float") if _too_large(got) else f"{at}is {describe(got)}; expected a larger integer"
+                    "too large for a float") if _too_large(got) else f"{at}is {describe(got)}, not the expected integer"
         if isinstance(expected, int) and isinstance(got, int) and got != expected:
-            return f"{at}is {got}; expected {expected}"
+            return f"{at}is {got}, not the expected integer"
         g, e = float(got), float(expected)
         if math.isfinite(g) and math.isfinite(e) and abs(g - e) <= atol + rtol * abs(e):
             return None                                   # np.isclose's test, for two finite floats
         return _compare_values(np.array(float(got)), np.array(float(expected)), rtol, atol, at, dtype)
     if isinstance(expected, Opaque) or isinstance(got, Opaque):
-        return None if got == expected else f"{at}returned {describe(got)}; expected {describe(expected)}"
-    if type(got) is not type(expected) or got != expected:
-        return f"{at}returned {describe(got)}; expected {describe(expected)}"
+        return None if got == expected else f"{at}returned {describe(got)}; expected {_kind(expected)}"
+    if type(got) is not type(expected):
+        return f"{at}returned {describe(got)}; expected {_kind(expected)}"
+    if got != expected:
+        return f"{at}returned {describe(got)}, not the expected value"
     return None
+
+
+def _kind(expected: Any) -> str:
+    """What ``expected`` is, without its value: "an ndarray of shape (3,) and dtype float64",
+    "a number", "a str", "None" (the value ``None`` is a type of its own)."""
+    if isinstance(expected, bool):
+        return "a bool"
+    if _is_number(expected):
+        return "an integer" if isinstance(expected, int) else "a number"
+    if isinstance(expected, str):
+        return "a str"
+    return describe(expected)
 
 
 def _compare_values(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float, at: str,
@@ -117,7 +140,7 @@ def _compare_values(got: np.ndarray, expected: np.ndarray, rtol: float, atol: fl
         idx = tuple(int(i) for i in np.argwhere(bad_got)[0])
         kind = "NaN" if np.isnan(got[idx]) else "inf"
         where = f" at index {idx}" if idx else ""
-        return f"{at}contains {kind}{where} (expected {expected[idx]:.6g}); an overflow or a 0/0?"
+        return f"{at}contains {kind}{where} where a finite number is expected; an overflow or a 0/0?"
     close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
     if close.all():
         return None
@@ -126,9 +149,9 @@ def _compare_values(got: np.ndarray, expected: np.ndarray, rtol: float, atol: fl
     idx = tuple(int(i) for i in np.unravel_index(np.argmax(err), err.shape)) if err.ndim else ()
     where = f" at index {idx}" if idx else ""
     g, e = float(got[idx]), float(expected[idx])
-    digits = next((p for p in range(6, 17) if f"{g:.{p}g}" != f"{e:.{p}g}"), 17)
-    message = (f"{at}wrong value{where}: got {g:.{digits}g}, expected {e:.{digits}g} "
-               f"({_error(g, e)}; {int((~close).sum())} of {close.size} values differ)")
+    size = _error(g, e)
+    message = (f"{at}wrong value{where}: got {g!r} ({size + '; ' if size else ''}"
+               f"{int((~close).sum())} of {close.size} values differ)")
     if dtype is not None and dtype.kind == "f" and dtype.itemsize < 8:
         message += (f"; your result has dtype {dtype}, which keeps only about {np.finfo(dtype).precision} "
                     "significant digits: compute in float64")
@@ -138,9 +161,18 @@ def _compare_values(got: np.ndarray, expected: np.ndarray, rtol: float, atol: fl
     return message
 
 
+def _order(x: float) -> str:
+    """The power of ten nearest to ``x > 0`` on a log scale (``1.7e-06`` -> ``1e-06``)."""
+    return f"1e{math.floor(math.log10(x) + 0.5):+03d}"
+
+
 def _error(got: float, expected: float) -> str:
-    """The relative error of ``got`` (the absolute one when ``expected`` is 0 or not finite)."""
-    if expected != 0 and np.isfinite(expected) and np.isfinite(got):
-        return f"relative error {abs(got - expected) / abs(expected):.1e}"
-    return f"absolute error {abs(got - expected):.1e}"
+    """The order of magnitude of ``got``'s relative error (of the absolute one when ``expected``
+    is 0); "" when either is not finite. Only the order: two significant digits of the error and
+    ``got`` would give the expected value to as many digits, one submission after another."""
+    if not (np.isfinite(expected) and np.isfinite(got)) or got == expected:
+        return ""
+    if expected != 0:
+        return f"relative error of order {_order(abs(got - expected) / abs(expected))}"
+    return f"absolute error of order {_order(abs(got))}"
 

@@ -37,7 +37,7 @@ def to_results(report: Report, *, extended: bool = True, lateness=None) -> dict:
         "test_output_format": "text",
         "tests": [{"name": o.title, "score": o.score, "max_score": o.max_score,
                    "status": "passed" if o.passed else "failed",
-                   "output": o.message or "passed", "visibility": o.visibility} for o in report.outcomes],
+                   "output": _output(report, o), "visibility": o.visibility} for o in report.outcomes],
     }
     if extended:
         results.update({
@@ -56,6 +56,14 @@ def to_results(report: Report, *, extended: bool = True, lateness=None) -> dict:
                                "extended": lateness.extended, "policy": lateness.policy, "source": lateness.source, "days": lateness.days, "penalty": lateness.penalty,
                                "score_after_penalty": round(lateness.apply(report.score), 4)}
     return results
+
+
+def _output(report: Report, o) -> str:
+    """A test's output: its feedback, short when it is the submission's error (said once, in the
+    top-level output, as the text and HTML reports do)."""
+    if report.error and o.message == report.error:
+        return "not graded: the submission could not be graded (the reason is above)"
+    return o.message or "passed"
 
 
 def to_json(report: Report, *, extended: bool = True, lateness=None) -> str:

@@ -50,14 +50,14 @@ def test_student_objects_never_cross_as_objects():
     (np.ones(3, dtype=int), np.ones(3), "dtype int64"),
     (np.array([1.0, np.nan]), np.array([1.0, 2.0]), "contains NaN at index (1,)"),
     (np.array([1.0, np.inf]), np.array([1.0, 2.0]), "contains inf"),
-    (np.array([1.0, 2.5]), np.array([1.0, 2.0]), "wrong value at index (1,): got 2.5, expected 2"),
+    (np.array([1.0, 2.5]), np.array([1.0, 2.0]), "wrong value at index (1,): got 2.5 (relative error of order 1e-01"),
     ([1.0, 2.0], np.array([1.0, 2.0]), "returned a list of 2 items; expected an ndarray"),
     ("x", 1.0, "returned the str"),
     (np.array([1.0]), 1.0, "expected a scalar"),
     ((np.ones(2),), (np.ones(2), None), "returned 1 items; expected 2"),
     ({"step 1": State(1, np.ones(2))}, {"step 1": State(1, np.zeros(2))}, "step 1 → m: wrong value"),
     (Opaque("an object of type Liar"), 1.0, "an object of type Liar"),
-    (np.array([0.3, 0.7]), np.array([np.nan, np.nan]), "got 0.3, expected nan"),
+    (np.array([0.3, 0.7]), np.array([np.nan, np.nan]), "wrong value at index (0,): got 0.3 (2 of 2 values differ)"),
     (np.zeros(2), None, "expected None"),
 ])
 def test_compare_says_what_is_wrong(got, expected, words):
@@ -127,15 +127,16 @@ def test_only_functions_defined_in_the_named_module_are_resolved():
 
 # --- feedback on near misses and on exceptions ---------------------------------------------------
 
-def test_a_near_miss_shows_the_digits_that_differ_and_the_relative_error():
+def test_a_near_miss_shows_the_students_digits_and_the_order_of_the_error_never_the_expected_value():
     message = compare(0.55355551, 0.55355644)                 # equal to 6 digits, apart by 1.7e-6
-    assert "got 0.5535555, expected 0.5535564" in message and "relative error 1.7e-06" in message
+    assert "got 0.55355551 (relative error of order 1e-06;" in message and "0.5535564" not in message
     assert "rounding" not in message and "float32" not in message
 
 
 def test_a_rounding_sized_difference_is_called_so():
     message = compare(np.array([1.0, 2.0 + 4e-13]), np.array([1.0, 2.0]), rtol=1e-14, atol=0.0)
-    assert "got 2.0000000000004, expected 2 " in message and "size of floating-point rounding" in message
+    assert "got 2.0000000000004 (relative error of order 1e-13;" in message
+    assert "size of floating-point rounding" in message
 
 
 @pytest.mark.parametrize("got", [np.float32(0.5535561), np.full(3, 0.5535561, dtype=np.float32)])
