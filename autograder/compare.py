@@ -161,18 +161,16 @@ def _compare_values(got: np.ndarray, expected: np.ndarray, rtol: float, atol: fl
     return message
 
 
-def _order(x: float) -> str:
-    """The power of ten nearest to ``x > 0`` on a log scale (``1.7e-06`` -> ``1e-06``)."""
-    return f"1e{math.floor(math.log10(x) + 0.5):+03d}"
-
-
 def _error(got: float, expected: float) -> str:
-    """The order of magnitude of ``got``'s relative error (of the absolute one when ``expected``
-    is 0); "" when either is not finite. Only the order: two significant digits of the error and
-    ``got`` would give the expected value to as many digits, one submission after another."""
-    if not (np.isfinite(expected) and np.isfinite(got)) or got == expected:
-        return ""
-    if expected != 0:
-        return f"relative error of order {_order(abs(got - expected) / abs(expected))}"
-    return f"absolute error of order {_order(abs(got))}"
+    """The order of magnitude of the relative error ``|got - expected| / max(|got|, |expected|)``
+    (``relative error of order 1e-03``); "" when either is not finite.
 
+    Only the order, and the same words whatever ``expected`` is (0 included, where the error is
+    of order 1): two significant digits of the error next to ``got`` would give the expected
+    value to as many digits, one submission after another.
+    """
+    if not (math.isfinite(expected) and math.isfinite(got)) or got == expected:
+        return ""
+    scale = max(abs(got), abs(expected))
+    relative = max(abs(got / scale - expected / scale), 2.0 ** -53)       # in (0, 2]: no overflow
+    return f"relative error of order 1e{math.floor(math.log10(relative) + 0.5):+03d}"

@@ -138,3 +138,12 @@ def test_compare_never_says_the_expected_value(got, expected, secret):
     from autograder.plain import to_plain
     message = compare(to_plain(got), to_plain(expected))
     assert message is not None and secret not in message, message
+
+
+def test_the_error_is_an_order_of_magnitude_in_the_same_words_whatever_the_expected_value():
+    from autograder.compare import compare
+    # a zero expected value reads as any value of the other sign, or far away, does
+    assert compare(0.5, 0.0) == compare(0.5, -3.0) == compare(0.5, 80.0) == (
+        "wrong value: got 0.5 (relative error of order 1e+00; 1 of 1 values differ)")
+    assert compare(1e308, -1e308) == "wrong value: got 1e+308 (relative error of order 1e+00; 1 of 1 values differ)"
+    assert "relative error of order 1e-03;" in compare(1.0, 1.0017) and "1.0017" not in compare(1.0, 1.0017)
