@@ -93,7 +93,7 @@ def test_a_helper_reading_a_skipped_name_is_named_with_its_line(tmp_path):
 
 def test_a_table_of_own_classes_is_kept(tmp_path):
     path = tmp_path / "student.py"
-    path.write_text(CORRECT[6], encoding="utf-8")
+    path.write_text(CORRECT["6"], encoding="utf-8")
     report = grade_submission(path, select(EXERCISES, ["ex6_4"]), seed=0)
     assert failures(report) == [] and not any("ACT" in n for n in report.notes), (failures(report), report.notes)
 
