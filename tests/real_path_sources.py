@@ -2,8 +2,9 @@
 (tests/test_real_path.py): each entry is the source of a ``.py`` submission, graded through the
 loader and the sandboxed worker exactly as ``grade`` does.
 
-``CORRECT`` (chapter -> source): correct implementations written differently from the reference
-(loops, another association, torch, SciPy and their exception classes, the submission's own
+``CORRECT`` (label -> source; the label starts with the chapter): correct implementations written
+differently from the reference (loops, another association, torch and its autograd with a gradient
+tensor, SciPy's and NumPy's exception classes caught on inputs that raise them, the submission's own
 classes and module-level tables, a library's dtype as a default argument, the lesson's setup
 imports). Each must score full marks at every seed.
 

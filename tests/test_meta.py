@@ -6,7 +6,8 @@
 * the lessons' stubs are exactly what ``sync-lessons`` writes from solutions/ (same
   signatures and docstrings as the reference);
 * through the real worker: an untouched lesson scores zero ("not attempted"), a lesson
-  with every stub filled in with the reference scores full marks;
+  with every stub filled in with the reference scores full marks, and a registered mistake of
+  every exercise, written as a student's ``.py``, loses points and is named at every seed;
 * questions (autograder/questions.py): the answer written as a literal, also rounded to
   the digits asked for, gets full marks; every registered wrong answer written as a
   literal loses the points, is named, and the verdict never shows the answer; no literal

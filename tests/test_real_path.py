@@ -3,9 +3,12 @@
 The equivalence and mistakes meta-tests (tests/test_equivalence.py, tests/test_meta.py) grade
 in this process; here students' code goes the way ``grade`` sends it:
 
-* correct code written differently (tests/real_path_sources.py: loops, torch, SciPy and their
-  exception classes, the submission's own classes and module-level tables, a library's dtype as
+* correct code written differently (tests/real_path_sources.py: loops, torch and
+  ``torch.autograd.grad(..., grad_outputs=...)``, SciPy's and NumPy's ``LinAlgError`` caught on
+  indefinite matrices, the submission's own classes and module-level tables, a library's dtype as
   a default argument) scores full marks, as a ``.py`` and as a notebook, at several seeds;
+* so does each chapter's file of the equivalence meta-test (tests/equivalents/<module>.py), its
+  exercises bound to whole variants by ``name = variant``;
 * registered mistakes written as students write them lose points at every seed, and are named;
 * a class (a batch mixing chapters, a solved notebook with an untouched copy of the lesson beside
   it, a broken notebook, an empty file) graded with the README's class command: every student's
