@@ -218,14 +218,11 @@ def test_check_in_the_notebook_gives_the_grade(case, tmp_path):
 EQUIVALENTS = ROOT / "tests" / "equivalents"
 
 
-def _code_names(code) -> set[str]:
-    return set(code.co_names).union(*(_code_names(c) for c in code.co_consts if hasattr(c, "co_names")))
-
-
 def _whole(ex, variant: dict) -> bool:
     """The variant defines every function of its exercise, calls none of its references, and imports no
     course function in its body (the worker refuses a graded chapter's references:
     damped_newton_with_course_functions calls solutions.newton.newton_decrement)."""
+    from test_meta import _code_names                     # noqa: PLC0415 - one reading of a function's names
     references = [id(f) for f in ex.functions.values()]
     return set(variant) == set(ex.functions) and not any(
         "from solutions" in inspect.getsource(fn)
