@@ -414,6 +414,8 @@ def select_code(label: str, source: str, notes: list[str], defined: set[str],
             defined.add(node.name)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Lambda):
             defined.update(_target_names(node))         # mse_loss = lambda y_pred, y: ...
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in defined:
+            defined.update(_target_names(node))         # mse_loss = my_mse: one of its own functions
     # Keep the original line numbers so that tracebacks point into the student's cell.
     return "\n".join(_with_lines(text, kept))
 

@@ -2,8 +2,9 @@
 (tests/test_real_path.py): each entry is the source of a ``.py`` submission, graded through the
 loader and the sandboxed worker exactly as ``grade`` does.
 
-``CORRECT`` (chapter -> source): correct implementations written differently from the reference
-(loops, another association, torch, SciPy and their exception classes, the submission's own
+``CORRECT`` (label -> source; the label starts with the chapter): correct implementations written
+differently from the reference (loops, another association, torch and its autograd with a gradient
+tensor, SciPy's and NumPy's exception classes caught on inputs that raise them, the submission's own
 classes and module-level tables, a library's dtype as a default argument, the lesson's setup
 imports). Each must score full marks at every seed.
 
@@ -18,7 +19,7 @@ from autograder import check
 """
 
 CORRECT = {
-    1: SETUP + '''
+    "1": SETUP + '''
 import torch
 import torch.nn.functional as F
 from scipy.special import log_expit
@@ -41,7 +42,7 @@ def binary_cross_entropy_with_logits(logits, targets):
     z, y = np.asarray(logits, dtype=float), np.asarray(targets, dtype=float)
     return float(np.mean(-(y * log_expit(z) + (1 - y) * log_expit(-z))))
 ''',
-    2: SETUP + '''
+    "2": SETUP + '''
 from solutions.common import design_matrix
 
 
@@ -54,7 +55,7 @@ def linreg_grad(params, X, y):
     n = len(y)
     return (2.0 / n) * (X.T @ (X @ params)) - (2.0 / n) * (X.T @ y)
 ''',
-    3: SETUP + '''
+    "3": SETUP + '''
 import math
 
 
@@ -82,7 +83,7 @@ def clip_by_global_norm(grads, max_norm):
         return tuple(out)
     return out if isinstance(grads, list) else out[0]
 ''',
-    4: SETUP + '''
+    "4": SETUP + '''
 from solutions.gradient_descent import gd_init, gd_update
 from solutions.momentum import MomentumState
 
@@ -96,7 +97,7 @@ def momentum_update(params, grads, state, *, lr, beta=0.9, dampening=0.0):
     v = g.copy() if state.t == 0 else beta * state.v + (1.0 - dampening) * g
     return np.asarray(params, dtype=float) - lr * v, MomentumState(state.t + 1, v)
 ''',
-    5: SETUP + '''
+    "5": SETUP + '''
 from solutions.momentum import momentum_init, momentum_update, nesterov_init, nesterov_update
 from solutions.adaptive import AdamState
 
@@ -119,7 +120,7 @@ def adam_update(params, grads, state, *, lr=DEFAULTS["lr"], beta1=0.9, beta2=0.9
     m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
     return np.asarray(params, dtype=float) - lr * m_hat / (np.sqrt(v_hat) + eps), AdamState(t, m, v)
 ''',
-    6: SETUP + '''
+    "6": SETUP + '''
 from scipy.special import expit
 
 
@@ -177,7 +178,7 @@ def relative_error(a, b):
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
 ''',
-    7: SETUP + '''
+    "7": SETUP + '''
 import torch
 from scipy.linalg import cho_factor, cho_solve, LinAlgError
 
@@ -195,11 +196,93 @@ def newton_decrement(grads, hess):
     H = torch.tensor(np.asarray(hess), dtype=torch.float64)
     return float(torch.sqrt(g @ torch.linalg.solve(H, g)))
 ''',
+    "6-torch-autograd": SETUP + '''
+import torch
+
+
+def _tensor(a, grad=False):
+    return torch.tensor(np.asarray(a, dtype=float), dtype=torch.float64, requires_grad=grad)
+
+
+def _vjp(fn, dout, *inputs):
+    """d2l's way: the vector-Jacobian product of fn at inputs with dout (a gradient tensor)."""
+    leaves = [_tensor(a, grad=True) for a in inputs]
+    grads = torch.autograd.grad(fn(*leaves), leaves, grad_outputs=_tensor(dout))
+    return [g.numpy() for g in grads]
+
+
+def linear_forward(x, W, b):
+    return np.asarray(x, dtype=float) @ np.asarray(W, dtype=float) + np.asarray(b, dtype=float)
+
+
+def linear_backward(dout, x, W):
+    n_out = np.shape(W)[1]
+    dx, dW, db = _vjp(lambda x, W, b: x @ W + b, dout, x, W, np.zeros(n_out))
+    return dx, dW, db
+
+
+def relu_backward(dout, z):
+    return _vjp(torch.relu, dout, z)[0]
+
+
+def sigmoid_backward(dout, z):
+    return _vjp(torch.sigmoid, dout, z)[0]
+
+
+def tanh_backward(dout, z):
+    return _vjp(torch.tanh, dout, z)[0]
+''',
+    # Nocedal & Wright's Algorithm 3.3 with SciPy's Cholesky: every indefinite matrix of the tests
+    # makes the first factorisation fail, so the ``except LinAlgError:`` branch runs (grade_submission
+    # gives full marks only if it does: the shift is found there).
+    "7-scipy-LinAlgError": SETUP + '''
+from scipy.linalg import cholesky, LinAlgError
+
+
+def modified_hessian(hess, *, beta=1e-3):
+    H = np.array(hess, dtype=float)
+    smallest = H.diagonal().min()
+    tau = 0.0 if smallest > 0 else beta - smallest
+    while True:
+        shifted = H + tau * np.identity(H.shape[0])
+        try:
+            cholesky(shifted, lower=True)
+        except LinAlgError:
+            tau = max(2 * tau, beta)
+            continue
+        return shifted
+''',
+    # the same with NumPy's exception class, a shift table and a for loop
+    "7-numpy-LinAlgError": SETUP + '''
+import numpy.linalg as la
+
+SHIFTS = {"first": lambda a, beta: 0.0 if a > 0 else -a + beta, "next": lambda tau, beta: max(2.0 * tau, beta)}
+
+
+def _factorises(M):
+    try:
+        la.cholesky(M)
+    except la.LinAlgError:
+        return False
+    return True
+
+
+def modified_hessian(hess, *, beta=1e-3):
+    H = np.array(hess, dtype=float)
+    tau = SHIFTS["first"](float(np.min(np.diag(H))), beta)
+    for _ in range(10_000):
+        if _factorises(H + tau * np.eye(len(H))):
+            break
+        tau = SHIFTS["next"](tau, beta)
+    return H + tau * np.eye(len(H))
+''',
 }
 
 #: The exercises each source of CORRECT is graded on.
-CORRECT_EXERCISES = {1: ["ex1_1", "ex1_6", "ex1_8"], 2: ["ex2_2", "ex2_3"], 3: ["ex3_3", "ex3_4"], 4: ["ex4_1"],
-                     5: ["ex5_3"], 6: ["ex6_2", "ex6_4"], 7: ["ex7_1", "ex7_2"]}
+CORRECT_EXERCISES = {"1": ["ex1_1", "ex1_6", "ex1_8"], "2": ["ex2_2", "ex2_3"], "3": ["ex3_3", "ex3_4"],
+                     "4": ["ex4_1"], "5": ["ex5_3"], "6": ["ex6_2", "ex6_4"], "7": ["ex7_1", "ex7_2"],
+                     "6-torch-autograd": ["ex6_3", "ex6_4"], "7-scipy-LinAlgError": ["ex7_5"],
+                     "7-numpy-LinAlgError": ["ex7_5"]}
 
 WRONG = [
     ("ex1_1", "instead of their mean", SETUP + '''

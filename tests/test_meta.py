@@ -6,16 +6,23 @@
 * the lessons' stubs are exactly what ``sync-lessons`` writes from solutions/ (same
   signatures and docstrings as the reference);
 * through the real worker: an untouched lesson scores zero ("not attempted"), a lesson
-  with every stub filled in with the reference scores full marks;
+  with every stub filled in with the reference scores full marks, and a registered mistake of
+  every exercise, written as a student's ``.py``, loses points and is named at every seed;
 * questions (autograder/questions.py): the answer written as a literal, also rounded to
   the digits asked for, gets full marks; every registered wrong answer written as a
   literal loses the points, is named, and the verdict never shows the answer; no literal
   (an expression, ``None``, no line at all) scores zero with a clear message.
 """
+import ast
+import builtins
+import functools
+import importlib
 import inspect
 import json
 import os
 import re
+import tempfile
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -222,3 +229,84 @@ def test_question_without_a_literal_answer_scores_zero_with_a_clear_message(q):
     for cell, words in cases.items():
         score, messages = _grade_answer(q, cell)
         assert score == 0 and words in messages[0], (cell, messages)
+
+
+# --- registered mistakes through the real path -----------------------------------------------------
+
+def _code_names(code) -> set[str]:
+    return set(code.co_names).union(*(_code_names(c) for c in code.co_consts if hasattr(c, "co_names")))
+
+
+def _own_source(fn) -> str:
+    """A top-level function's ``def`` as written, without its decorator; the reference module's names
+    read through ``ref.`` read as the submission's own (it is the reference module)."""
+    source = textwrap.dedent(inspect.getsource(fn))
+    start = ast.parse(source).body[0].lineno          # the `def` line, after any decorator
+    return re.sub(r"\bref\.", "", "\n".join(source.splitlines()[start - 1:]))
+
+
+def _test_module_names(fn, module) -> set[str]:
+    """The names ``fn`` reads from its test module that the reference module does not define."""
+    return {n for n in _code_names(fn.__code__) if n in fn.__globals__ and n != "ref"
+            and n not in vars(module) and n not in dir(builtins)}
+
+
+def _plain(fn) -> bool:
+    return not fn.__code__.co_freevars and fn.__qualname__ == fn.__name__ and inspect.isfunction(fn)
+
+
+def mistake_submission(ex, mistake) -> str | None:
+    """A student's ``.py``: the reference module solutions/<module>.py as written, then the mistake's own
+    ``def`` (from autograder/tests/, without its decorator; with the test module's helpers it calls)
+    bound to the name it replaces; None when the mistake is not a top-level function of its own (a
+    closure made by a factory), calls the reference it replaces, or reads the test module's data."""
+    fn = mistake.function
+    module = importlib.import_module(f"solutions.{ex.module}")
+    if not _plain(fn) or fn.__name__ in ex.functions or f"ref.{mistake.replaces}(" in inspect.getsource(fn):
+        return None                                   # (a mistake built on the reference it replaces)
+    helpers = [fn.__globals__[n] for n in sorted(_test_module_names(fn, module))]
+    if not all(_plain(h) and not _test_module_names(h, module) for h in helpers):
+        return None
+    mine = "\n\n\n".join(_own_source(f) for f in [*helpers, fn])
+    return f"{inspect.getsource(module)}\n\n{mine}\n\n\n{mistake.replaces} = {fn.__name__}\n"
+
+
+def _first_written_mistake(ex):
+    return next(((m, s) for m in ex.mistakes if (s := mistake_submission(ex, m)) is not None), (None, None))
+
+
+REAL_PATH_MISTAKES = {k: m for k, ex in EXERCISES.items() if not isinstance(ex, Question)
+                      and (m := _first_written_mistake(ex))[0] is not None}
+REAL_PATH_SEEDS = range(int(os.environ.get("OLF_REAL_PATH_SEEDS", "3")))
+
+
+def test_mistakes_through_the_real_path_cover_every_chapter():
+    assert {EXERCISES[k].chapter for k in REAL_PATH_MISTAKES} == {ex.chapter for ex in EXERCISES.values()}
+
+
+@functools.cache
+def _reference_module_failures(module: str) -> list[str]:
+    """solutions/<module>.py graded as a student's ``.py`` on its chapter's exercises (seed 0): what fails."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "student.py"
+        path.write_text(inspect.getsource(importlib.import_module(f"solutions.{module}")), encoding="utf-8")
+        graded = {k: EXERCISES[k] for k in REAL_PATH_MISTAKES if EXERCISES[k].module == module}
+        report = grade_submission(path, graded, seed=0)
+    return [o.message for o in report.outcomes if not o.passed]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ex_id", sorted(REAL_PATH_MISTAKES))
+def test_a_mistake_of_every_exercise_loses_points_at_every_seed_through_the_worker(ex_id, tmp_path):
+    """The first self-contained registered mistake of each exercise, written into the reference module as a
+    student's ``.py``, graded through the loader and the sandboxed worker: it loses points and is named at
+    every seed (``OLF_REAL_PATH_SEEDS``, default 3); the module without the mistake scores full marks."""
+    ex, (mistake, source) = EXERCISES[ex_id], REAL_PATH_MISTAKES[ex_id]
+    assert _reference_module_failures(ex.module) == [], "the reference module itself loses points"
+    path = tmp_path / "student.py"
+    path.write_text(source, encoding="utf-8")
+    for seed in REAL_PATH_SEEDS:
+        report = grade_submission(path, {ex_id: ex}, seed=seed)
+        failed = [o.message for o in report.outcomes if not o.passed]
+        assert failed, (seed, f"the mistake '{mistake.description}' scores full marks", report.notes)
+        assert any(mistake.description in m for m in failed), (seed, failed)

@@ -3,9 +3,12 @@
 The equivalence and mistakes meta-tests (tests/test_equivalence.py, tests/test_meta.py) grade
 in this process; here students' code goes the way ``grade`` sends it:
 
-* correct code written differently (tests/real_path_sources.py: loops, torch, SciPy and their
-  exception classes, the submission's own classes and module-level tables, a library's dtype as
+* correct code written differently (tests/real_path_sources.py: loops, torch and
+  ``torch.autograd.grad(..., grad_outputs=...)``, SciPy's and NumPy's ``LinAlgError`` caught on
+  indefinite matrices, the submission's own classes and module-level tables, a library's dtype as
   a default argument) scores full marks, as a ``.py`` and as a notebook, at several seeds;
+* so does each chapter's file of the equivalence meta-test (tests/equivalents/<module>.py), its
+  exercises bound to whole variants by ``name = variant``;
 * registered mistakes written as students write them lose points at every seed, and are named;
 * a class (a batch mixing chapters, a solved notebook with an untouched copy of the lesson beside
   it, a broken notebook, an empty file) graded with the README's class command: every student's
@@ -16,6 +19,7 @@ in this process; here students' code goes the way ``grade`` sends it:
 """
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
@@ -93,9 +97,18 @@ def test_a_helper_reading_a_skipped_name_is_named_with_its_line(tmp_path):
 
 def test_a_table_of_own_classes_is_kept(tmp_path):
     path = tmp_path / "student.py"
-    path.write_text(CORRECT[6], encoding="utf-8")
+    path.write_text(CORRECT["6"], encoding="utf-8")
     report = grade_submission(path, select(EXERCISES, ["ex6_4"]), seed=0)
     assert failures(report) == [] and not any("ACT" in n for n in report.notes), (failures(report), report.notes)
+
+
+def test_a_graded_name_bound_to_an_own_function_counts_as_defined(tmp_path):
+    """`mse_loss = my_mse` (as the equivalents bind their variants): graded, and no note that nothing is defined"""
+    path = tmp_path / "student.py"
+    path.write_text("import numpy as np\n\n\ndef my_mse(y_pred, y):\n    return float(np.mean((np.asarray(y_pred) - y) ** 2))"
+                    "\n\n\nmse_loss = my_mse\n", encoding="utf-8")
+    report = grade_submission(path, select(EXERCISES, ["ex1_1"]), seed=0)
+    assert failures(report) == [] and report.notes == [], (failures(report), report.notes)
 
 
 # --- a class ---------------------------------------------------------------------------------------
@@ -198,3 +211,52 @@ def test_check_in_the_notebook_gives_the_grade(case, tmp_path):
     report = grade_submission(path, select(EXERCISES, ["ex1_1"]), seed=0)
     assert f"{report.score:g}/{report.max_score:g} points" in printed or (
         report.score == 0 and "0/" in printed), (printed, report.score, [o.message for o in report.outcomes])
+
+
+# --- the equivalence meta-test's variants, through the worker --------------------------------------
+
+EQUIVALENTS = ROOT / "tests" / "equivalents"
+
+
+def _whole(ex, variant: dict) -> bool:
+    """The variant defines every function of its exercise, calls none of its references, and imports no
+    course function in its body (the worker refuses a graded chapter's references:
+    damped_newton_with_course_functions calls solutions.newton.newton_decrement)."""
+    from test_meta import _code_names                     # noqa: PLC0415 - one reading of a function's names
+    references = [id(f) for f in ex.functions.values()]
+    return set(variant) == set(ex.functions) and not any(
+        "from solutions" in inspect.getsource(fn)
+        or any(id(fn.__globals__.get(name)) in references for name in _code_names(fn.__code__))
+        for fn in variant.values())
+
+
+def equivalent_submission(module: str, pick: int) -> tuple[str, list[str]]:
+    """tests/equivalents/<module>.py as a student's file: the module as written, then each exercise's name
+    bound to one of its whole variants (``pick`` chooses which: 0 the first, -1 the last), and those
+    exercises' ids. Variants that leave a function to the reference or call it are not graded here."""
+    from test_equivalence import VARIANT_FILES            # noqa: PLC0415 - the same reading of the files
+    aliases, graded = [], []
+    for ex_id, variants in VARIANT_FILES[module].items():
+        whole = [v for v in variants if _whole(EXERCISES[ex_id], v)]
+        if whole:
+            graded.append(ex_id)
+            aliases += [f"{name} = {fn.__name__}" for name, fn in whole[pick].items()]
+    source = (EQUIVALENTS / f"{module}.py").read_text(encoding="utf-8")
+    return source + "\n\n\n" + "\n".join(aliases) + "\n", graded
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module", sorted(p.stem for p in EQUIVALENTS.glob("[!_]*.py")))
+@pytest.mark.parametrize("form", ["py", "ipynb"])
+def test_equivalent_variants_score_full_marks_through_the_worker(module, form, tmp_path):
+    """every chapter's variants (tests/test_equivalence.py) in a student's file: the .py binds each
+    exercise to its first whole variant, the notebook (one cell per definition) to its last"""
+    source, graded = equivalent_submission(module, 0 if form == "py" else -1)
+    assert graded, f"tests/equivalents/{module}.py has no variant that defines a whole exercise"
+    path = tmp_path / f"student.{form}"
+    path.write_text(source if form == "py" else notebook(*as_cells(source)), encoding="utf-8")
+    for seed in SEEDS:
+        report = grade_submission(path, select(EXERCISES, graded), seed=seed)
+        assert failures(report) == [], (seed, report.notes)
+        assert report.score == report.max_score > 0
+        assert not any("no exercise function" in n for n in report.notes), report.notes     # bound by `name = own`
