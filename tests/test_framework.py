@@ -10,6 +10,7 @@ import pytest
 from autograder.framework import compare
 from autograder.loader import SubmissionError, read_submission, select_code
 from autograder.plain import Opaque, Record, dumps, loads, to_plain
+from solutions.common import rosenbrock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,8 +105,6 @@ def test_read_submission_kinds(tmp_path):
         read_submission(tmp_path / "x.txt") if (tmp_path / "x.txt").write_text("") is not None else None
     with pytest.raises(SubmissionError, match="does not exist"):
         read_submission(tmp_path / "nope.ipynb")
-
-from solutions.common import rosenbrock
 
 
 def test_module_level_functions_and_partials_cross_by_name():

@@ -28,7 +28,7 @@ from autograder.similarity import REFERENCE, find_similar
 from autograder.visibility import parse_overrides, visibility_of
 
 sys.path.insert(0, str(Path(__file__).parent))
-from instructor_class import LESSON, make_class  # noqa: E402
+from instructor_class import LESSON, make_class
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = load_exercises()

@@ -24,7 +24,7 @@ from autograder.report import report_names, to_results, to_text
 from autograder.visibility import check_overrides, parse_overrides
 
 sys.path.insert(0, str(Path(__file__).parent))
-from instructor_class import LESSON, make_class  # noqa: E402
+from instructor_class import LESSON, make_class
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = load_exercises()
