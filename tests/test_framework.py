@@ -190,6 +190,7 @@ def test_pytest_grades_a_submission(tmp_path):
     assert run.returncode == 4 and "does not exist" in run.stderr
 
 
+@pytest.mark.slow
 def test_pytest_without_a_submission_skips_the_graded_tests():
     run = _pytest("autograder/tests/test_losses.py", "-m", "ex1_1", "-rs")
     assert run.returncode == 0 and "3 skipped" in run.stdout and "--submission PATH" in run.stdout, run.stdout

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = ["lessons/09_schedules.ipynb", "solutions/schedules.py", "autograder/tests/test_schedules.py",
@@ -19,6 +20,7 @@ def run(tmp, *args):
     return subprocess.run([sys.executable, *args], cwd=tmp, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_new_chapter_creates_files_that_parse_and_sync(tmp_path):
     for folder in ("autograder", "solutions"):
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))

@@ -295,6 +295,7 @@ def test_gd_with_backtracking_descends_monotonically_on_rosenbrock():
     assert losses[-1] < 0.1 * losses[0]
 
 
+@pytest.mark.slow
 def test_ex2_6_answer_is_the_edge_of_stability_of_the_half_mse_and_not_its_smallest_curvature():
     """ex2_6: half-MSE gradient descent on article 000's data (written here with torch) converges just below
     the answer and diverges just above it; and the answer is not the half-MSE's smallest curvature (on
