@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-book-$(HASH)
 TSTAMP := $(VENV)/.installed-test-$(HASH)
 NBVAL  := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: book test lab lessons browser clean
+.PHONY: book test quick lab lessons browser clean
 
 # The book, JupyterLab and the instructor's tools need .[book,lab,instructor]; the tests add .[test] (torch, scipy, nbval, selenium).
 $(STAMP): pyproject.toml
@@ -28,6 +28,11 @@ book: $(STAMP)
 ## make test: every test (reference library, autograder, nbval on every lesson, book build, browser)
 test: $(TSTAMP) browser
 	$(PY) -m pytest $(NBVAL) -n 2 --dist loadfile $(PYTEST_ARGS)
+
+## make quick: the fast loop (about a minute on 2 idle cores): every test but the book, the browser,
+## nbval, the portability matrix and those marked slow (mark a test over ~10 s @pytest.mark.slow)
+quick: $(TSTAMP)
+	$(PY) -m pytest -m "not book and not browser and not slow" -n 2 --dist loadfile $(PYTEST_ARGS)
 
 ## make lab: open the lessons in JupyterLab (as root, e.g. in a container, it adds --allow-root)
 lab: $(STAMP)

@@ -230,7 +230,7 @@ def to_html(data: dict) -> str:
             tests = "".join(f"<li>{e(t['name'])}: {'—' if t['old'] is None else points(t['old'])} → "
                             f"{'—' if t['new'] is None else points(t['new'])}</li>" for t in c["tests"])
             items.append(f"{e(c['submission'])}: {old} → {points(c['new'])}" + (f"<ul>{tests}</ul>" if tests else ""))
-        changes = (f"<section id='changes'><h2>What the regrade changed</h2>"
+        changes = ("<section id='changes'><h2>What the regrade changed</h2>"
                    + _list(items, "No student's score changed.") + "</section>")
     histogram = (f"<img id='histogram' alt='histogram of the scores of {n} students' src='{_histogram(data)}'>"
                  if n else "")

@@ -1,5 +1,5 @@
 """``python -m autograder``: grade (regrade, shard and merge) submissions, find similar ones,
-build the Gradescope zip, sync the lessons."""
+build the Gradescope zip, sync the lessons, start a new chapter from its templates."""
 from __future__ import annotations
 
 import argparse
@@ -232,6 +232,18 @@ def cmd_sync(args) -> int:
     return 0
 
 
+def cmd_new_chapter(args) -> int:
+    from .templates import new_chapter
+    try:
+        paths = new_chapter(".", args.number, args.name, args.title, args.function)
+    except ValueError as exc:
+        return _error(str(exc))
+    for path in paths:
+        print(f"created {path}")
+    print("next: CONTRIBUTING.md, 'Add a chapter' (register the chapter, then sync-lessons)")
+    return 0
+
+
 def cmd_gradescope(args) -> int:
     from .gradescope import build_zip
     try:
@@ -336,6 +348,14 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("sync-lessons", help="rewrite the stub/check/solution cells of lessons from solutions/")
     s.add_argument("notebooks", nargs="*")
     s.set_defaults(func=cmd_sync)
+
+    n = sub.add_parser("new-chapter", help="create a chapter's lesson, reference module, graded tests and "
+                                           "reference tests from autograder/templates/ (never overwrites)")
+    n.add_argument("number", type=int, help="the chapter's number N (exercises exN_1, ...)")
+    n.add_argument("name", help="its module: solutions/NAME.py, lessons/NN_NAME.ipynb")
+    n.add_argument("title", help="its title, e.g. 'Learning-rate schedules'")
+    n.add_argument("--function", help="the first exercise's function (default NAME_step)")
+    n.set_defaults(func=cmd_new_chapter)
 
     z = sub.add_parser("gradescope", help="build the Gradescope autograder zip")
     z.add_argument("--out", default="autograder.zip")

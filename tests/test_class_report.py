@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from autograder.class_report import summarize, to_html, write
+from autograder.class_report import summarize, write
 from autograder.grade import Report, failed_report
 from autograder.policy import LatePolicy, parse_time
 from autograder.regrade import Change
 from autograder.registry import FAILED, NOT_ATTEMPTED, PASSED, Outcome, load_exercises, select
 
 sys.path.insert(0, str(Path(__file__).parent))
-from instructor_class import LESSON, make_class  # noqa: E402
+from instructor_class import LESSON, make_class
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = load_exercises()

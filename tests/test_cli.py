@@ -98,6 +98,7 @@ def test_glob_expands_to_many_submissions(solved):
     assert proc.returncode == 0 and "alice.ipynb: " in proc.stdout
 
 
+@pytest.mark.slow
 def test_bad_instructor_options_are_usage_errors(solved, tmp_path):
     roster = tmp_path / "roster.csv"
     roster.write_text("name,email\nalice,a@uni\n", encoding="utf-8")

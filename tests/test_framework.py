@@ -10,6 +10,7 @@ import pytest
 from autograder.framework import compare
 from autograder.loader import SubmissionError, read_submission, select_code
 from autograder.plain import Opaque, Record, dumps, loads, to_plain
+from solutions.common import rosenbrock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,8 +106,6 @@ def test_read_submission_kinds(tmp_path):
     with pytest.raises(SubmissionError, match="does not exist"):
         read_submission(tmp_path / "nope.ipynb")
 
-from solutions.common import rosenbrock
-
 
 def test_module_level_functions_and_partials_cross_by_name():
     f = functools.partial(rosenbrock, b=10.0)
@@ -192,6 +191,7 @@ def test_pytest_grades_a_submission(tmp_path):
     assert run.returncode == 4 and "does not exist" in run.stderr
 
 
+@pytest.mark.slow
 def test_pytest_without_a_submission_skips_the_graded_tests():
     run = _pytest("autograder/tests/test_losses.py", "-m", "ex1_1", "-rs")
     assert run.returncode == 0 and "3 skipped" in run.stdout and "--submission PATH" in run.stdout, run.stdout

@@ -178,6 +178,7 @@ def test_unknown_exercises_are_refused_when_building(tmp_path):
 
 # --- run_autograder in a simulated /autograder --------------------------------------------------
 
+@pytest.mark.slow
 @needs_lesson
 def test_solved_lesson_gets_full_marks(zip_path, tmp_path):
     root = unpack(zip_path, tmp_path / "autograder")
@@ -206,6 +207,7 @@ def test_corrupt_notebook_gets_zeros_with_the_reason(zip_path, tmp_path):
     assert proc.returncode == 0
 
 
+@pytest.mark.slow
 @needs_lesson
 def test_results_written_by_the_submission_are_overwritten(zip_path, tmp_path):
     root = unpack(zip_path, tmp_path / "autograder")
@@ -257,6 +259,7 @@ def test_a_grader_that_cannot_run_gives_a_readable_zero(zip_path, tmp_path):
     assert "the grader failed" in proc.stderr
 
 
+@pytest.mark.slow
 @needs_lesson
 @pytest.mark.parametrize("isolation", ["bwrap", "process"])
 def test_the_reference_in_autograder_source_is_out_of_reach(zip_path, tmp_path, isolation):

@@ -99,7 +99,8 @@ def scores(report):
     return {ex: score for ex, (score, _, _) in report.by_exercise().items()}
 
 
-@pytest.mark.parametrize("name", HOSTILE)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in ("sleep forever", "output flood") else n
+                                  for n in HOSTILE])
 def test_hostile_submission(name, tmp_path):
     source, words = HOSTILE[name]
     path = tmp_path / "submission.py"
@@ -122,6 +123,7 @@ def test_fake_results_are_never_read(tmp_path):
     assert any("printed" in n for n in report.notes)
 
 
+@pytest.mark.slow
 def test_output_flood_is_capped(tmp_path):
     path = tmp_path / "s.py"
     path.write_text(HOSTILE["output flood"][0], encoding="utf-8")
@@ -178,6 +180,7 @@ def test_notebook_without_exercise_cells(tmp_path):
     assert all("not defined" in o.message for o in report.outcomes)
 
 
+@pytest.mark.slow
 def test_batch_never_stops_and_keeps_every_row(tmp_path):
     names = ["infinite loop", "os._exit(0)", "memory bomb", "patches numpy comparisons"]
     paths = []

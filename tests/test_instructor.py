@@ -28,7 +28,7 @@ from autograder.similarity import REFERENCE, find_similar
 from autograder.visibility import parse_overrides, visibility_of
 
 sys.path.insert(0, str(Path(__file__).parent))
-from instructor_class import LESSON, make_class  # noqa: E402
+from instructor_class import LESSON, make_class
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = load_exercises()
@@ -83,6 +83,7 @@ def _planted(planted):
     return {_key(a, b if b else REFERENCE) for a, b in planted.values()}
 
 
+@pytest.mark.slow
 def test_planted_pairs_rank_first_and_independent_solutions_do_not(klass):
     paths, planted = klass
     start = time.monotonic()
@@ -107,6 +108,7 @@ def test_planted_pairs_rank_first_and_independent_solutions_do_not(klass):
     assert {m.exercise for m in partial.matches if m.similarity > 0.5} == {"ex5_2", "ex5_3"}
 
 
+@pytest.mark.slow
 def test_similarity_is_the_same_in_every_process(klass):
     """copydetect hashes with Python's salted ``hash``: the ranking must not depend on the salt."""
     paths, _ = klass
@@ -219,6 +221,7 @@ def test_check_shows_only_visible_tests_and_says_more_is_graded(adam_partly_hidd
     assert f"2 more tests ({points:g} points) are graded when you submit" in out
 
 
+@pytest.mark.slow
 def test_gradescope_zip_carries_visibility(tmp_path):
     from test_gradescope import check_results_spec, run_autograder, unpack
     zip_file = build_zip(tmp_path / "autograder.zip", ["ex5_3", "ex5_1"], visibility=["ex5_1=after_published"])
@@ -420,6 +423,7 @@ def test_canvas_gradebook(batch):
     assert float(students[f"Doe, {subs[2].stem}"][5]) == pytest.approx(grades[subs[2].stem])
 
 
+@pytest.mark.slow
 def test_regrade_reports_what_changed(batch, tmp_path):
     subs, out, _ = batch
     # Nothing changed: the previous seed is reused, no student changes.
@@ -481,6 +485,7 @@ def test_regrade_after_a_test_changed(graded, tmp_path):
         assert [p[0] for p in c.parts] == ([test.title] if outcome.passed else [])
 
 
+@pytest.mark.slow
 def test_shards_cover_the_class_and_merge_back(klass, tmp_path):
     paths, _ = klass
     names = [str(p) for p in paths]

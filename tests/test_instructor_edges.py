@@ -24,7 +24,7 @@ from autograder.report import report_names, to_results, to_text
 from autograder.visibility import check_overrides, parse_overrides
 
 sys.path.insert(0, str(Path(__file__).parent))
-from instructor_class import LESSON, make_class  # noqa: E402
+from instructor_class import LESSON, make_class
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = load_exercises()
@@ -179,6 +179,7 @@ def test_the_feedback_page_fits_a_phone(tmp_path, browser):
 
 # --- issue 23 §3: similar measures the answers, and is bounded ----------------------------------
 
+@pytest.mark.slow
 def test_similar_compares_adamw_on_the_students_answers(klass, tmp_path):
     """The reference's AdamW is one call of its Adam (56 tokens): measured on it, ex5_4 was never
     compared, although students who write Adam out again write their longest answer there."""
@@ -202,6 +203,7 @@ def test_similar_compares_adamw_on_the_students_answers(klass, tmp_path):
     assert "ex5_4" in called.skipped and "ex5_3" in called.exercises
 
 
+@pytest.mark.slow
 def test_similar_is_bounded_on_a_huge_function(klass, tmp_path):
     """Issue 19, item 14: one 4.9 MB function took 67 s and 2 GB. A long answer is compared on
     its first MAX_CHARS characters; a cell too long to parse cheaply is not compared."""
@@ -227,6 +229,7 @@ def test_similar_is_bounded_on_a_huge_function(klass, tmp_path):
 
 # --- issue 18 §3 and 23 §3: a regrade reuses the exercises, the seed and the late policy --------
 
+@pytest.mark.slow
 def test_regrade_reuses_exercises_seed_and_lateness(klass, tmp_path):
     paths, _ = klass
     subs = paths[:2]

@@ -204,7 +204,8 @@ def submission(route: str, port: int) -> str:
 
 
 @pytest.mark.parametrize("isolation", ["bwrap", "process"])
-@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("route", [pytest.param(r, marks=pytest.mark.slow) if r == "a search of the file system" else r
+                                   for r in ROUTES])
 def test_every_route_to_the_reference_scores_zero(route, isolation, listener, tmp_path):
     reason = _available(isolation)
     if reason:
@@ -279,7 +280,8 @@ SANDBOX_CASES = ["infinite loop", "sleep forever", "memory bomb", "bounded fork"
                  "uses the reference answer", "imports the reference answer"]
 
 
-@pytest.mark.parametrize("name", SANDBOX_CASES)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow)
+                                  if n in ("sleep forever", "output flood", "infinite loop") else n for n in SANDBOX_CASES])
 def test_hostile_submissions_under_process_isolation(name, tmp_path):
     """The fallback isolation holds against what test_hostile.py throws at the default one."""
     if _available("process"):

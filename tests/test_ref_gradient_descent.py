@@ -159,7 +159,8 @@ def test_gd_converges_to_the_lstsq_optimum_below_2_over_L_and_diverges_above():
     X, y = random_regression(rng, 40, 3)
     theta_star = np.linalg.lstsq(X, y, rcond=None)[0]
     mu, L = gd.linreg_smoothness(X)
-    grad = lambda t: gd.linreg_grad(t, X, y)
+    def grad(t):
+        return gd.linreg_grad(t, X, y)
     good = run(gd.gd_init, gd.gd_update, np.zeros(3), grad, steps=3000, lr=1.0 / L)
     np.testing.assert_allclose(good.params[-1], theta_star, atol=1e-9)
     bad = run(gd.gd_init, gd.gd_update, np.zeros(3), grad, steps=200, lr=2.05 / L)
@@ -183,7 +184,8 @@ def test_seed_000_smoothness_and_seed_001_fixed_iterations():
     assert 2 / L == pytest.approx(0.0626, abs=1e-4)
     x, y = seed_data_001()
     A = design_matrix(x)
-    half_mse_grad = lambda t: A.T @ (A @ t - y) / len(y)      # seed 001's own gradient, bias column added
+    def half_mse_grad(t):                                      # seed 001's own gradient, bias column added
+        return A.T @ (A @ t - y) / len(y)
     traj = run(gd.gd_init, gd.gd_update, np.zeros(2), half_mse_grad, steps=1000, lr=0.01)
     np.testing.assert_allclose(traj.params[-1], [0.095, 1.974], atol=5e-4)
     np.testing.assert_allclose(half_mse_grad(traj.params[-1]), 0.5 * gd.linreg_grad(traj.params[-1], A, y))
@@ -274,7 +276,8 @@ def test_backtracking_edge_cases():
     with pytest.raises(ValueError, match="finite"):                # would loop forever otherwise
         gd.backtracking_line_search(q.loss, lambda x: np.array([np.inf, 0.0]), np.ones(2))
     # a huge first step overflows to inf: rejected, and the search still ends
-    f = lambda x: float(np.exp(x @ x))
+    def f(x):
+        return float(np.exp(x @ x))
     with np.errstate(over="ignore"):
         alpha = gd.backtracking_line_search(f, lambda x: 2 * x * f(x), np.array([1.0]), lr0=1e6)
     check_armijo_and_tight(f, lambda x: 2 * x * f(x), np.array([1.0]), None, alpha, 1e6, 0.5, 1e-4)
@@ -292,6 +295,7 @@ def test_gd_with_backtracking_descends_monotonically_on_rosenbrock():
     assert losses[-1] < 0.1 * losses[0]
 
 
+@pytest.mark.slow
 def test_ex2_6_answer_is_the_edge_of_stability_of_the_half_mse_and_not_its_smallest_curvature():
     """ex2_6: half-MSE gradient descent on article 000's data (written here with torch) converges just below
     the answer and diverges just above it; and the answer is not the half-MSE's smallest curvature (on

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow          # its module fixture builds a venv the user nobody can read
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 

@@ -63,6 +63,7 @@ def test_an_infinite_loop_times_out_on_cpu_time_and_prints_nothing(isolation, tm
     assert not [n for n in report.notes if "printed" in n], report.notes     # no worker traceback
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("isolation", ["bwrap", "process"])
 def test_waiting_is_bounded_by_wall_clock_time(isolation, tmp_path):
     path = tmp_path / "s.py"
