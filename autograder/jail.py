@@ -14,7 +14,9 @@ unprivileged jails, applied between fork and exec of the worker.
   ``SECBIT_NOROOT`` and drops every capability (:func:`clear_bounding_set`,
   :func:`drop_capabilities`), so uid 0 without ``--sandbox-user`` holds none, now or after exec.
 * **A pids cgroup per worker** (:class:`PidsGroup`, under ``bwrap`` too) where the grader can
-  make one: a bound on its processes of its own, and every one of them killed at the end.
+  make one: a bound on its processes of its own, and every one of them killed at the end;
+  without one, the worker is a child subreaper and the grader kills its tree
+  (:func:`kill_descendants`).
 
 Each piece reports whether it is available here (:func:`landlock_abi`, :func:`seccomp_filter`);
 :func:`autograder.isolation.resolve_isolation` says in words what held.
@@ -314,3 +316,53 @@ def prepare() -> None:
     """Load in the grader what the worker's start-up uses between fork and exec."""
     _libc()
     _last_cap()
+
+
+# --- without a cgroup: the worker as subreaper, its tree killed from the grader -----------------
+
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> None:
+    """Keep every descendant of this process (the worker) in its tree, even one that detached
+    itself (``setsid()`` and a double fork): orphans are re-parented to it, not to init."""
+    _libc().prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _living_children() -> dict[int, list[int]]:
+    """ppid -> pids of every process on the machine that is not a zombie."""
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                state, ppid = f.read().rsplit(b")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue
+        if state != b"Z":
+            tree.setdefault(int(ppid), []).append(int(entry))
+    return tree
+
+
+def descendants(pid: int) -> list[int]:
+    """Every living descendant of ``pid`` (not ``pid`` itself)."""
+    tree, found, todo = _living_children(), [], [pid]
+    while todo:
+        kids = tree.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def kill_descendants(pid: int, seconds: float = 2.0) -> None:
+    """Kill every descendant of the subreaper ``pid`` until none is left (or ``seconds`` pass)."""
+    import signal
+    import time
+    ends = time.monotonic() + seconds
+    while (pids := descendants(pid)) and time.monotonic() < ends:
+        for p in pids:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass

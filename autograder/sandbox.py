@@ -34,7 +34,7 @@ temporary directory (its ``HOME`` and ``MPLCONFIGDIR``: no folder is shared betw
 where the grader can make one, each worker has a pids cgroup of its own (at most
 ``jail.PIDS_MAX`` processes; every process in it killed when the worker is closed, however
 it detached itself), else ``--sandbox-user``'s ``RLIMIT_NPROC`` bounds that user's workers
-together; the grader and its worker take turns on one CPU (:func:`one_cpu`).
+together and, under ``process``, the worker is a subreaper whose tree the grader kills; the grader and its worker take turns on one CPU (:func:`one_cpu`).
 Each exercise runs in a fresh child of the loaded worker with a budget of CPU time
 (``timeout``; a loaded machine does not eat it) and, for code that waits instead, of
 ``WALL_FACTOR`` times as much wall-clock time spent waiting for the worker (the grader's
@@ -210,6 +210,8 @@ class WorkerSubject:
                 pass
         if self.isolation.kind == "bwrap":    # the worker itself drops to the user, inside
             return
+        if not bounded:                       # no cgroup: its detached descendants stay in its tree
+            jail.become_subreaper()
         if os.geteuid() == 0:                 # no capability ever again, even as uid 0
             jail.clear_bounding_set()
         if self.drops:                        # give up root for good
@@ -345,6 +347,8 @@ class WorkerSubject:
         whatever is left of it."""
         if self.proc is None:
             return
+        if self._pids is None and self.isolation.kind == "process" and self.proc.poll() is None:
+            jail.kill_descendants(self.proc.pid)     # no cgroup: the subreaper's tree, while it holds it
         for fd in (self.req_w, self.resp_r):
             try:
                 os.close(fd)

@@ -20,9 +20,11 @@ What the isolation promises against one submission harming others (issue 19, ite
 * **Leftovers** (item 7). With a cgroup, closing a worker kills every process in it
   (``cgroup.kill`` on cgroup2; else forks refused and every member killed until none is left),
   ``setsid()`` and double forks included. Under ``bwrap`` the worker has its own PID namespace
-  and dies with the grader, cgroup or not. Under ``process`` without a cgroup, a ``setsid()``
-  grandchild can outlive its grading (bounded by its own ``RLIMIT_CPU``, writing only into
-  its deleted temporary folder when Landlock holds). No folder is shared between workers:
+  and dies with the grader, cgroup or not. Under ``process`` without a cgroup the worker is a
+  child subreaper (``PR_SET_CHILD_SUBREAPER``): a detached descendant stays in its tree, and
+  the grader kills that whole tree (found through ``/proc``) before the worker; only a
+  process that detaches and outlives a worker killed from outside the grader (the grader
+  itself killed) escapes, bounded by its own ``RLIMIT_CPU``. No folder is shared between workers:
   ``HOME`` and ``MPLCONFIGDIR`` are inside each worker's private temporary folder.
 * **Root's powers** (item 8). Under ``process`` a worker started by root empties its
   capability bounding set and ambient set, locks ``SECBIT_NOROOT`` (uid 0 regains nothing at
@@ -441,10 +443,7 @@ def _sleepers(token: str) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("isolation", ISOLATIONS)
-def test_no_descendant_outlives_its_grading(isolation, tmp_path):
-    if isolation == "process" and _no_pids_cgroup():
-        pytest.skip("no writable pids cgroup here: a setsid() grandchild may outlive process isolation")
+def _assert_nothing_left(tmp_path, isolation: str) -> None:
     token = f"3599.{os.getpid()}{len(isolation)}"
     source = GOOD_GRAD + f'''
 import os, posix
@@ -468,6 +467,21 @@ def mse_loss(y_pred, y):
     finally:
         for pid in _sleepers(token):
             os.kill(pid, 9)
+
+
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_no_descendant_outlives_its_grading(isolation, tmp_path):
+    if isolation == "process" and _no_pids_cgroup():
+        pytest.skip("no writable pids cgroup here (the case without one follows)")
+    _assert_nothing_left(tmp_path, isolation)
+
+
+def test_no_descendant_outlives_its_grading_without_a_cgroup(tmp_path, monkeypatch):
+    """Where no cgroup can be made (Gradescope, Docker), the ``process`` worker is a subreaper:
+    its detached descendants stay in its tree, and the grader kills that tree."""
+    from autograder import jail
+    monkeypatch.setattr(jail.PidsGroup, "make", classmethod(lambda cls, limit=jail.PIDS_MAX: None))
+    _assert_nothing_left(tmp_path, "process")
 
 
 @pytest.mark.parametrize("isolation", ISOLATIONS)
