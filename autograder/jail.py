@@ -204,9 +204,11 @@ def _own_cgroup(hierarchy: str) -> str:
     return "/"
 
 
-def _pids_parents() -> list[str]:
+@lru_cache(maxsize=None)
+def _pids_parents() -> tuple[str, ...]:
     """Folders where a worker's pids cgroup may be made, best first: this process's cgroup2
-    (if its children get the ``pids`` controller), then its cgroup in the v1 ``pids`` hierarchy."""
+    (if its children get the ``pids`` controller), then its cgroup in the v1 ``pids`` hierarchy
+    (found once per process)."""
     found = []
     for mount in (CGROUP_MOUNT, os.path.join(CGROUP_MOUNT, "unified")):
         if os.path.exists(os.path.join(mount, "cgroup.controllers")):
@@ -225,7 +227,7 @@ def _pids_parents() -> list[str]:
     if os.path.exists(os.path.join(v1, "pids.max")) or os.path.exists(os.path.join(v1, "tasks")):
         own = os.path.join(v1, _own_cgroup("pids").lstrip("/"))
         found.append(own if os.path.isdir(own) else v1)
-    return found
+    return tuple(found)
 
 
 class PidsGroup:
