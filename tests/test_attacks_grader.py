@@ -22,9 +22,9 @@ What the isolation promises against one submission harming others (issue 19, ite
   ``setsid()`` and double forks included. Under ``bwrap`` the worker has its own PID namespace
   and dies with the grader, cgroup or not. Under ``process`` without a cgroup the worker is a
   child subreaper (``PR_SET_CHILD_SUBREAPER``): a detached descendant stays in its tree, and
-  the grader kills that whole tree (found through ``/proc``) before the worker; only a
-  process that detaches and outlives a worker killed from outside the grader (the grader
-  itself killed) escapes, bounded by its own ``RLIMIT_CPU``. No folder is shared between workers:
+  the grader kills that whole tree (found through ``/proc``) before the worker; a process
+  that detaches and then has its worker die first (the submission kills its own worker, or
+  the grader is killed) is re-parented to init and escapes, bounded by its own ``RLIMIT_CPU``. No folder is shared between workers:
   ``HOME`` and ``MPLCONFIGDIR`` are inside each worker's private temporary folder.
 * **Root's powers** (item 8). Under ``process`` a worker started by root empties its
   capability bounding set and ambient set, locks ``SECBIT_NOROOT`` (uid 0 regains nothing at
