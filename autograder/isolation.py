@@ -296,7 +296,8 @@ def _resolve_isolation(requested: str = "auto", user: str | None = None) -> Isol
         held.append("Landlock (only Python and its packages readable, no TCP)")
     held.append("seccomp (no network sockets, no ptrace)" if jail.seccomp_filter() is not None
                 else "no seccomp (pyseccomp or libseccomp missing)")
-    held += ["a non-dumpable grader", who, "resource limits"]
+    held += ["a non-dumpable grader", "no capabilities", who + (" (uid 0)" if ids is None and os.geteuid() == 0 else ""),
+             "resource limits"]
     reference = _reference_file()
     hidden = landlock or (ids is not None and reference is not None and not _readable_by(reference, ids))
     if not hidden:

@@ -10,6 +10,13 @@ unprivileged jails, applied between fork and exec of the worker.
   ``AF_UNIX``, no ``ptrace``, no ``process_vm_readv``/``process_vm_writev``.
 * The grader makes itself non-dumpable, so a worker of the same user cannot open its
   ``/proc/<pid>/mem``, ``environ`` or ``cwd``.
+* **Capabilities**: a worker started by root empties its bounding and ambient sets, locks
+  ``SECBIT_NOROOT`` and drops every capability (:func:`clear_bounding_set`,
+  :func:`drop_capabilities`), so uid 0 without ``--sandbox-user`` holds none, now or after exec.
+* **A pids cgroup per worker** (:class:`PidsGroup`, under ``bwrap`` too) where the grader can
+  make one: a bound on its processes of its own, and every one of them killed at the end;
+  without one, the worker is a child subreaper and the grader kills its tree
+  (:func:`kill_descendants`).
 
 Each piece reports whether it is available here (:func:`landlock_abi`, :func:`seccomp_filter`);
 :func:`autograder.isolation.resolve_isolation` says in words what held.
@@ -19,6 +26,7 @@ from __future__ import annotations
 import ctypes
 import os
 import socket
+from functools import lru_cache
 
 _SYS_CREATE, _SYS_ADD_RULE, _SYS_RESTRICT = 444, 445, 446      # x86_64 and aarch64 alike
 _RULE_PATH_BENEATH = 1
@@ -36,7 +44,9 @@ class _PathBeneath(ctypes.Structure):
     _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
+@lru_cache(maxsize=None)
 def _libc():
+    """libc, loaded once in the grader (never first between fork and exec, where dlopen may deadlock)."""
     return ctypes.CDLL(None, use_errno=True)
 
 
@@ -125,3 +135,236 @@ def make_undumpable() -> bool:
         return _libc().prctl(4, 0, 0, 0, 0) == 0                # PR_SET_DUMPABLE
     except (OSError, AttributeError):
         return False
+
+
+# --- capabilities (a worker started by root) ---------------------------------------------------
+
+_PR_CAPBSET_DROP, _PR_SET_SECUREBITS, _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 24, 28, 47, 4
+_SECUREBITS = 0x01 | 0x02 | 0x40 | 0x80      # NOROOT (+locked), NO_CAP_AMBIENT_RAISE (+locked)
+_CAP_VERSION_3 = 0x20080522
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+@lru_cache(maxsize=None)
+def _last_cap() -> int:
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return 63
+
+
+def clear_bounding_set() -> None:
+    """Empty the capability bounding set and the ambient set, and lock root out of regaining
+    capabilities at ``exec`` (securebits ``NOROOT``): a process started by root keeps its uid 0
+    but can never hold a capability again. Needs ``CAP_SETPCAP`` (call it before giving up
+    root); without it (a grader that is not root) there is nothing to clear and it does nothing."""
+    libc = _libc()
+    for cap in range(_last_cap() + 1):
+        libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
+    libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    libc.prctl(_PR_SET_SECUREBITS, _SECUREBITS, 0, 0, 0)
+
+
+def drop_capabilities() -> None:
+    """Drop every effective, permitted and inheritable capability of this process (``capset``)
+    and set ``no_new_privs``; raises OSError if the kernel refuses."""
+    libc = _libc()
+    data = (_CapData * 2)()
+    if libc.capset(ctypes.byref(_CapHeader(_CAP_VERSION_3, 0)), data) < 0:
+        raise OSError(ctypes.get_errno(), "capset")
+    if libc.prctl(38, 1, 0, 0, 0) < 0:                          # PR_SET_NO_NEW_PRIVS
+        raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS")
+
+
+# --- a process bound per worker (a pids cgroup) -----------------------------------------------
+
+CGROUP_MOUNT = "/sys/fs/cgroup"
+PIDS_MAX = 64                 # processes and threads of one worker, all its descendants included
+
+
+def _own_cgroup(hierarchy: str) -> str:
+    """This process's cgroup in the hierarchy whose ``/proc/self/cgroup`` field is ``hierarchy``
+    (``""`` for cgroup2, ``"pids"`` for the v1 controller)."""
+    try:
+        with open("/proc/self/cgroup") as f:
+            for line in f:
+                _, names, path = line.rstrip("\n").split(":", 2)
+                if hierarchy in names.split(","):
+                    return path
+    except (OSError, ValueError):
+        pass
+    return "/"
+
+
+@lru_cache(maxsize=None)
+def _pids_parents() -> tuple[str, ...]:
+    """Folders where a worker's pids cgroup may be made, best first: this process's cgroup2
+    (if its children get the ``pids`` controller), then its cgroup in the v1 ``pids`` hierarchy
+    (found once per process)."""
+    found = []
+    for mount in (CGROUP_MOUNT, os.path.join(CGROUP_MOUNT, "unified")):
+        if os.path.exists(os.path.join(mount, "cgroup.controllers")):
+            own = os.path.join(mount, _own_cgroup("").lstrip("/"))
+            try:
+                with open(os.path.join(own, "cgroup.subtree_control")) as f:
+                    enabled = "pids" in f.read().split()
+                if not enabled:
+                    with open(os.path.join(own, "cgroup.subtree_control"), "w") as f:
+                        f.write("+pids")           # refused (EBUSY) unless nothing runs in it: then v1
+                found.append(own)
+            except OSError:
+                pass
+            break
+    v1 = os.path.join(CGROUP_MOUNT, "pids")
+    if os.path.exists(os.path.join(v1, "pids.max")) or os.path.exists(os.path.join(v1, "tasks")):
+        own = os.path.join(v1, _own_cgroup("pids").lstrip("/"))
+        found.append(own if os.path.isdir(own) else v1)
+    return tuple(found)
+
+
+class PidsGroup:
+    """A pids cgroup of one worker: at most ``PIDS_MAX`` processes and threads, all killed at
+    the end (``cgroup.kill`` on cgroup2; else forks refused and every member killed until none
+    is left). :meth:`make` returns ``None`` where no cgroup can be made (a grader that is not
+    root, Gradescope, Docker without a writable ``/sys/fs/cgroup``): the worker then runs
+    without one, bounded as before (see :mod:`autograder.sandbox`)."""
+
+    _count = 0
+
+    def __init__(self, path: str):
+        self.path = path
+
+    @classmethod
+    def make(cls, limit: int = PIDS_MAX) -> "PidsGroup | None":
+        for parent in _pids_parents():
+            cls._count += 1
+            path = os.path.join(parent, f"olf-worker-{os.getpid()}-{cls._count}")
+            try:
+                os.mkdir(path, 0o755)
+            except OSError:
+                continue
+            group = cls(path)
+            try:
+                group._write("pids.max", str(limit))
+            except OSError:
+                group.remove()
+                continue
+            return group
+        return None
+
+    def _write(self, name: str, value: str) -> None:
+        fd = os.open(os.path.join(self.path, name), os.O_WRONLY)
+        try:
+            os.write(fd, value.encode())
+        finally:
+            os.close(fd)
+
+    def enter(self) -> None:
+        """Move this process into the group (between fork and exec of the worker)."""
+        self._write("cgroup.procs", str(os.getpid()))
+
+    def members(self) -> list[int]:
+        try:
+            with open(os.path.join(self.path, "cgroup.procs")) as f:
+                return [int(p) for p in f.read().split()]
+        except (OSError, ValueError):
+            return []
+
+    def kill(self, seconds: float = 5.0) -> None:
+        """Kill every process in the group, however it detached itself (``setsid``, a double fork)."""
+        import signal
+        import time
+        try:
+            self._write("cgroup.kill", "1")
+        except OSError:
+            try:
+                self._write("pids.max", "0")          # no new member while the others are killed
+            except OSError:
+                pass
+        ends = time.monotonic() + seconds
+        while (pids := self.members()) and time.monotonic() < ends:
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.005)
+
+    def remove(self, seconds: float = 2.0) -> None:
+        """Remove the (emptied) group; a member not yet reaped delays it a little."""
+        import time
+        ends = time.monotonic() + seconds
+        while True:
+            try:
+                os.rmdir(self.path)
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                if time.monotonic() > ends:
+                    return
+                time.sleep(0.01)
+
+
+def prepare() -> None:
+    """Load in the grader what the worker's start-up uses between fork and exec."""
+    _libc()
+    _last_cap()
+
+
+# --- without a cgroup: the worker as subreaper, its tree killed from the grader -----------------
+
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> None:
+    """Keep every descendant of this process (the worker) in its tree, even one that detached
+    itself (``setsid()`` and a double fork): orphans are re-parented to it, not to init."""
+    _libc().prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _living_children() -> dict[int, list[int]]:
+    """ppid -> pids of every process on the machine that is not a zombie."""
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                state, ppid = f.read().rsplit(b")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue
+        if state != b"Z":
+            tree.setdefault(int(ppid), []).append(int(entry))
+    return tree
+
+
+def descendants(pid: int) -> list[int]:
+    """Every living descendant of ``pid`` (not ``pid`` itself)."""
+    tree, found, todo = _living_children(), [], [pid]
+    while todo:
+        kids = tree.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def kill_descendants(pid: int, seconds: float = 2.0) -> None:
+    """Kill every descendant of the subreaper ``pid`` until none is left (or ``seconds`` pass)."""
+    import signal
+    import time
+    ends = time.monotonic() + seconds
+    while (pids := descendants(pid)) and time.monotonic() < ends:
+        for p in pids:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass

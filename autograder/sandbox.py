@@ -20,15 +20,21 @@ arguments and the worker's view of the installed packages):
 ``process``
     where namespaces are refused (a stock Docker seccomp profile): Landlock (only Python
     and its packages readable, TCP closed), seccomp (no network sockets, no ptrace) and a
-    non-dumpable grader (:mod:`autograder.jail`), the ``--sandbox-user`` when grading as
-    root (without one, the worker stays root, inside Landlock); the report says when none
-    of these can keep the reference unreadable.
+    non-dumpable grader (:mod:`autograder.jail`), no capability (bounding set emptied and
+    every capability dropped when root starts it), the ``--sandbox-user`` when grading as
+    root (without one, the worker keeps uid 0, without any capability, inside Landlock; the
+    Python installation may not be reachable by another user); the report says when none of
+    these can keep the reference unreadable.
 
 A worker can be started ahead of time (:func:`prestart`: ``grade`` starts the first one
 before it imports numpy and the graded tests, which is why this module imports neither).
 
 Both add resource limits (memory, file size, processes), a capped output and a fresh
-temporary directory; the grader and its worker take turns on one CPU (:func:`one_cpu`).
+temporary directory (its ``HOME`` and ``MPLCONFIGDIR``: no folder is shared between workers);
+where the grader can make one, each worker has a pids cgroup of its own (at most
+``jail.PIDS_MAX`` processes; every process in it killed when the worker is closed, however
+it detached itself), else ``--sandbox-user``'s ``RLIMIT_NPROC`` bounds that user's workers
+together and, under ``process``, the worker is a subreaper whose tree the grader kills; the grader and its worker take turns on one CPU (:func:`one_cpu`).
 Each exercise runs in a fresh child of the loaded worker with a budget of CPU time
 (``timeout``; a loaded machine does not eat it) and, for code that waits instead, of
 ``WALL_FACTOR`` times as much wall-clock time spent waiting for the worker (the grader's
@@ -74,6 +80,7 @@ OUTPUT_CAP = 20_000          # bytes of the submission's printed output that are
 WALL_FACTOR = 10             # wall-clock budget of an exercise (for code that waits), in units of its CPU budget
 MAX_MESSAGE = 256 * 2**20    # the largest line a worker may send
 MAX_TEXT = 1000              # characters kept of any string of a worker's reply (an error, a name ...)
+SPAWN_TRIES = 3              # attempts at starting a worker (fork can fail for a moment on a loaded machine)
 MAX_LIST = 50                # items kept of any list of a worker's reply (the errors while loading ...)
 
 
@@ -108,15 +115,6 @@ class Limits:
 
 
 # --- the worker's output ------------------------------------------------------------------------
-
-def _matplotlib_cache(uid: int, gid: int) -> str:
-    """A matplotlib config/cache folder shared by all workers of a user (its font cache is built once)."""
-    path = os.path.join(tempfile.gettempdir(), f"olf-matplotlib-{uid}")
-    os.makedirs(path, exist_ok=True)
-    if uid != os.getuid():
-        os.chown(path, uid, gid)
-    return path
-
 
 class _Output(threading.Thread):
     """Drains the worker's stdout/stderr, keeping the first OUTPUT_CAP bytes."""
@@ -167,9 +165,11 @@ class WorkerSubject:
         self.cells, self.graded, self.limits = cells, graded, limits
         self.timeout = limits.timeout
         ids = user_ids(limits.user)
-        self.uid, self.gid = ids if ids else (os.getuid(), os.getgid())
         self.isolation = resolve_isolation(limits.isolation, limits.user)
+        self.drops = ids is not None           # the worker gives up the grader's user for --sandbox-user
+        self.uid, self.gid = ids if ids else (os.getuid(), os.getgid())
         self.proc = None
+        self._pids = None                      # the worker's pids cgroup (jail.PidsGroup), where one can be made
         self.output = _Output(-1)
         self.output_mark = 0
         self.failure: str | None = None        # why the current exercise can't go on
@@ -183,10 +183,18 @@ class WorkerSubject:
         self.refused: dict = {}                # name -> reference function the worker may not call now
         self.sent: set = set()                 # (module, qualname) of test functions handed over in this exercise
         self.in_exercise = False
+        self.died_silently = False             # the worker ended without a word or a byte of output
 
     # -- life cycle ------------------------------------------------------------------------------
     def _preexec(self) -> None:          # runs in the child between fork and exec
         import resource
+        bounded = False
+        if self._pids is not None:            # its own bound on processes, and all of them killed at the end
+            try:
+                self._pids.enter()
+                bounded = True
+            except OSError:
+                pass
         mem = self.limits.memory_mb * 1024 * 1024
         for limit, value in ((resource.RLIMIT_AS, mem), (resource.RLIMIT_CORE, 0),
                              (resource.RLIMIT_FSIZE, 50 * 1024 * 1024),
@@ -195,17 +203,22 @@ class WorkerSubject:
                 resource.setrlimit(limit, (value, value))
             except (ValueError, OSError):
                 pass
-        if self.limits.user is not None:      # counts every process of that user: a fork bomb stops here
+        if self.drops and not bounded:        # shared by that user's workers: the fallback
             try:
                 resource.setrlimit(resource.RLIMIT_NPROC, (256, 256))
             except (ValueError, OSError):
                 pass
         if self.isolation.kind == "bwrap":    # the worker itself drops to the user, inside
             return
-        if self.limits.user is not None:      # give up root for good
+        if not bounded:                       # no cgroup: its detached descendants stay in its tree
+            jail.become_subreaper()
+        if os.geteuid() == 0:                 # no capability ever again, even as uid 0
+            jail.clear_bounding_set()
+        if self.drops:                        # give up root for good
             os.setgroups([])
             os.setgid(self.gid)
             os.setuid(self.uid)
+        jail.drop_capabilities()
         if self._landlock is not None:
             self._landlock.apply()
         if self._seccomp is not None:
@@ -225,12 +238,12 @@ class WorkerSubject:
                 env.update(OLF_UID=str(ids[0]), OLF_GID=str(ids[1]))
             cmd, args_fd = bwrap_command(options, [*python, boot_command("/olf/code", inside, req_r, resp_w)])
             return cmd, env, (req_r, resp_w, args_fd)
-        mpl = _matplotlib_cache(self.uid, self.gid)
-        env.update(HOME=self.tmp, MPLCONFIGDIR=mpl)
+        env.update(HOME=self.tmp, MPLCONFIGDIR=os.path.join(self.tmp, ".matplotlib"))   # nothing shared
         if jail.landlock_abi():
-            self._landlock = jail.Landlock(read=self._readable(), write=[self.tmp, mpl, "/dev/null"],
+            self._landlock = jail.Landlock(read=self._readable(), write=[self.tmp, "/dev/null"],
                                            list_only=list(site_dirs()))
         self._seccomp = jail.seccomp_filter()
+        jail.prepare()
         jail.make_undumpable()
         return python + [boot_command(worker_code(), site_dirs(), req_r, resp_w)], env, (req_r, resp_w)
 
@@ -275,9 +288,20 @@ class WorkerSubject:
         os.set_blocking(self.resp_r, False)
         out_r, out_w = os.pipe()
         cmd, env, fds = self._command(req_r, resp_w)
+        self._pids = jail.PidsGroup.make()
         try:
-            self.proc = subprocess.Popen(cmd, pass_fds=fds, stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
-                                         cwd=self.tmp, env=env, start_new_session=True, preexec_fn=self._preexec)
+            for attempt in range(SPAWN_TRIES):       # the grader's failure to start it is never the student's
+                try:
+                    self.proc = subprocess.Popen(cmd, pass_fds=fds, stdin=subprocess.DEVNULL, stdout=out_w,
+                                                 stderr=out_w, cwd=self.tmp, env=env, start_new_session=True,
+                                                 preexec_fn=self._preexec)
+                    break
+                except (OSError, subprocess.SubprocessError):
+                    if attempt == SPAWN_TRIES - 1:
+                        if self._pids is not None:
+                            self._pids.remove()
+                        raise
+                    time.sleep(0.1 * 2 ** attempt)
         finally:
             for fd in (req_r, resp_w, out_w, *fds[2:]):
                 os.close(fd)
@@ -286,14 +310,26 @@ class WorkerSubject:
         self.buffer, self.read_at = bytearray(), 0
 
     def start(self) -> None:
-        """Start a worker (or adopt the one :func:`prestart` made) and load the submission into it."""
+        """Start a worker (or adopt the one :func:`prestart` made) and load the submission into it.
+
+        A worker that died before it read the submission (the grader's side: a fork refused on
+        a loaded machine, bubblewrap failing) is started once more, never the student's zero.
+        """
+        self._start()
+        if self.load_failure and self.died_silently:
+            self.failure = self.load_failure = None
+            self._start()
+
+    def _start(self) -> None:
+        self.died_silently = False
         if self.ends == float("inf"):
             self.ends = time.monotonic() + self.limits.total
         spare = _take_spare(self.limits)
         if spare is None:
             self._spawn()
         else:
-            for name in ("tmp", "req_w", "resp_r", "proc", "output", "buffer", "read_at", "_landlock", "_seccomp"):
+            for name in ("tmp", "req_w", "resp_r", "proc", "output", "buffer", "read_at", "_landlock", "_seccomp",
+                         "_pids"):
                 setattr(self, name, getattr(spare, name))
             spare.proc = None
         self.budget = self.budget_given = min(WALL_FACTOR * self.timeout, max(0.0, self.ends - time.monotonic()))
@@ -311,6 +347,8 @@ class WorkerSubject:
         whatever is left of it."""
         if self.proc is None:
             return
+        if self._pids is None and self.isolation.kind == "process" and self.proc.poll() is None:
+            jail.kill_descendants(self.proc.pid)     # no cgroup: the subreaper's tree, while it holds it
         for fd in (self.req_w, self.resp_r):
             try:
                 os.close(fd)
@@ -324,7 +362,12 @@ class WorkerSubject:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        if self._pids is not None:            # and whatever left its process group (setsid, double fork)
+            self._pids.kill()
         self.proc.wait()
+        if self._pids is not None:
+            self._pids.remove()
+            self._pids = None
         self.output.join(timeout=2)
         try:
             os.close(self.output.fd)
@@ -524,6 +567,7 @@ class WorkerSubject:
             code = self.proc.wait() if self.proc else None
             self.output.join(timeout=1)
             tail = self.output.text()[-300:].strip()
+            self.died_silently = not self.buffer and not self.output.total
             self._fail(f"the worker running your code {self._describe_exit(code)} while {doing}"
                        + (f"; its last output: {tail!r}" if tail else ""))
         except ValueError:
