@@ -310,6 +310,7 @@ def mse_loss(y_pred, y):
     assert len(json.dumps([o.message for o in report.outcomes] + report.notes)) < 50_000
 
 
+@pytest.mark.slow
 def test_a_flood_of_load_errors_gives_a_bounded_note(tmp_path):
     cells = [GOOD_GRAD + GOOD_LOSS] + ["import no_such_module_%d" % i for i in range(3000)]
     path = tmp_path / "nb.ipynb"
@@ -323,6 +324,7 @@ def test_a_flood_of_load_errors_gives_a_bounded_note(tmp_path):
 
 # --- 12. streaming past the deadline --------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("isolation", ISOLATIONS)
 def test_a_line_that_never_ends_times_out(isolation, tmp_path):
     """The worker's pipe fed without a line end, slowly: the deadline holds while it streams."""
@@ -347,6 +349,7 @@ def mse_loss(y_pred, y):
 
 # --- 11. callbacks are charged and bounded --------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("isolation", ISOLATIONS)
 def test_a_callback_that_would_loop_for_ever_is_stopped(isolation, tmp_path):
     """A line search at Rosenbrock's minimum with a shrink factor of 1 - 1e-16 (about 1e18 steps
