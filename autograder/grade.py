@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .diagnosis import run_exercise
 from .loader import SubmissionError, read_submission
-from .questions import Question, submission_sources
+from .questions import Question, sources_by_file
 from .registry import FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, Exercise, Outcome
 from .sandbox import Limits, WorkerSubject, one_cpu
 
@@ -52,20 +52,15 @@ def _zero(ex: Exercise, message: str) -> list[Outcome]:
     return [Outcome(ex.id, t.title, 0.0, t.points, FAILED, message) for t in ex.tests]
 
 
-def answered_file(path, q: Question) -> list[str] | None:
-    """In a folder, the sources of the last file that answers ``q`` (an untouched copy of the
-    lesson beside it, whose answer is still ``None``, does not shadow it); None otherwise."""
+def answered_file(by_file: list[list[str]], q: Question) -> list[str] | None:
+    """Of a folder's files (``by_file``: each file's code cells, in name order), the sources of
+    the last file that answers ``q`` (an untouched copy of the lesson beside it, whose answer is
+    still ``None``, does not shadow it); None for a single file, or when no file answers."""
     from .questions import ANSWERED, read_answer
-    path = Path(path)
-    if not path.is_dir():
+    if len(by_file) < 2:
         return None
     found = None
-    for file in sorted(p for p in path.rglob("*") if p.suffix in (".ipynb", ".py") and p.is_file()
-                       and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(path).parts)):
-        try:
-            sources = submission_sources(file)
-        except SubmissionError:
-            continue
+    for sources in by_file:
         if read_answer(sources, q.name, q.choices).status == ANSWERED:
             found = sources
     return found
@@ -117,13 +112,14 @@ def grade_submission(path: str | Path, exercises: dict[str, Exercise], *, seed: 
         if worker.load_failure:
             report.notes.append(f"loading the submission failed: {worker.load_failure}")
         report.notes += [f"{e} (its definitions may be missing)" for e in worker.load_errors]
-        try:
-            sources = submission_sources(path) if any(isinstance(ex, Question) for ex in exercises.values()) else []
+        try:                                    # the files are read once, not once per question
+            by_file = sources_by_file(path) if any(isinstance(ex, Question) for ex in exercises.values()) else []
         except SubmissionError:                 # read once already: only a file changed meanwhile
-            sources = [code for _, _, code in sub.cells]
+            by_file = [[code for _, _, code in sub.cells]]
+        sources = [code for cells in by_file for code in cells]
         for ex in exercises.values():
             if isinstance(ex, Question):        # a literal answer, read here: no code of it runs
-                report.outcomes += run_exercise(ex, ex.subject_from(answered_file(path, ex) or sources), seed)
+                report.outcomes += run_exercise(ex, ex.subject_from(answered_file(by_file, ex) or sources), seed)
                 continue
             imported = lesson_imports(ex, getattr(worker, "functions", {}), sub.defined)
             if imported:

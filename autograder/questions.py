@@ -127,14 +127,18 @@ def read_answer(sources, name: str, choices: tuple | None = None) -> Answer:
     return literal_answer(found, name, choices)
 
 
-def submission_sources(path) -> list[str]:
-    """Every code cell of a submission, as written (a notebook's code cells, a ``.py`` file, a
-    folder's files in name order, as :func:`autograder.loader.read_submission` takes them)."""
+def sources_by_file(path) -> list[list[str]]:
+    """The code cells of each file of a submission, as written, file by file in name order (a
+    notebook's code cells, a ``.py`` file as one cell), read as
+    :func:`autograder.loader.read_submission` reads them. Raises ``SubmissionError`` as it does."""
     from .loader import _notebook_cells, submission_files
-    sources: list[str] = []
-    for file, text in submission_files(path):
-        sources += [code for _, code in _notebook_cells(file, text)] if file.suffix == ".ipynb" else [text]
-    return sources
+    return [[code for _, code in _notebook_cells(file, text)] if file.suffix == ".ipynb" else [text]
+            for file, text in submission_files(path)]
+
+
+def submission_sources(path) -> list[str]:
+    """Every code cell of a submission, as written, in the order of :func:`sources_by_file`."""
+    return [code for sources in sources_by_file(path) for code in sources]
 
 
 class AnswerSubject:
