@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 from .files import write_atomic
-from .limits import MEMORY_MB, SUBMISSION_TIMEOUT, TIMEOUT
-from .isolation import ISOLATIONS, IsolationError, resolve_isolation
-from .sandbox import Limits, prestart
+from .sandbox.limits import MEMORY_MB, SUBMISSION_TIMEOUT, TIMEOUT
+from .sandbox.bubblewrap import ISOLATIONS, IsolationError, resolve_isolation
+from .sandbox.subject import Limits, prestart
 
 
 def _expand(paths: list[str]) -> list[str]:
@@ -39,8 +39,8 @@ def _error(message: str) -> int:
 def _lateness(args, paths, roster=None):
     """submission -> Lateness under the late policy of the options (a student's own deadline from
     the roster), or None without a deadline."""
-    from .gradebook import roster_deadlines
-    from .policy import LatePolicy, lateness_of, parse_duration, parse_fraction, parse_time, read_times
+    from .instructor.gradebook import roster_deadlines
+    from .instructor.late import LatePolicy, lateness_of, parse_duration, parse_fraction, parse_time, read_times
     deadlines = roster_deadlines(roster)
     if args.deadline is None:
         if args.grace or args.late_penalty or args.late_cap or args.submission_times or deadlines:
@@ -57,7 +57,7 @@ def _lateness(args, paths, roster=None):
         print(f"own deadlines (roster) for {len(deadlines)} student(s)", file=sys.stderr)
     unknown = [p for p, late in lateness.items() if late.submitted is None]
     if unknown:
-        from .report import printable
+        from .instructor.report import printable
         print(f"warning: no submission time (no late penalty) for {printable(', '.join(unknown))}", file=sys.stderr)
     return lateness
 
@@ -71,13 +71,13 @@ def _shard(spec: str) -> tuple[int, int]:
 
 def _roster(args):
     """The roster of ``--roster`` (read before grading, so that a bad one stops nothing midway)."""
-    from .gradebook import read_roster
+    from .instructor.gradebook import read_roster
     return read_roster(args.roster) if args.roster else None
 
 
 def _write_canvas(rows, args, roster) -> None:
     from .framework import load_exercises
-    from .gradebook import write_canvas
+    from .instructor.gradebook import write_canvas
     if roster is not None:
         missing = [r.submission for r in rows if r.submission not in roster and Path(r.submission).name not in roster]
         if missing:
@@ -90,14 +90,14 @@ def cmd_grade(args) -> int:
     if args.jobs <= 1:       # the first worker starts before numpy and the tests are imported
         prestart(Limits(timeout=args.timeout, memory_mb=args.memory, user=args.sandbox_user, isolation=args.isolation,
                         total=args.submission_timeout))
-    from .batch import Progress, chapters_of, grade_many, shard
+    from .instructor.batch import Progress, chapters_of, grade_many, shard
     from .framework import load_exercises, select
-    from .gradebook import rows_from_reports, write_csv
-    from .html_report import to_html
-    from .regrade import changes_since, match, previous_lateness, previous_seed, read_previous
-    from .regrade import to_csv as changes_csv, to_text as changes_text
-    from .report import to_json, to_text
-    from .visibility import check_overrides, parse_overrides
+    from .instructor.gradebook import rows_from_reports, write_csv
+    from .instructor.html_report import to_html
+    from .instructor.regrade import changes_since, match, previous_lateness, previous_seed, read_previous
+    from .instructor.regrade import to_csv as changes_csv, to_text as changes_text
+    from .instructor.report import to_json, to_text
+    from .engine.visibility import check_overrides, parse_overrides
     exercises = load_exercises()
     paths = _expand(args.submissions)
     try:
@@ -149,7 +149,7 @@ def cmd_grade(args) -> int:
     if args.canvas:
         _write_canvas(rows, args, roster)
     if args.reports:
-        from .report import report_names
+        from .instructor.report import report_names
         names = report_names(r.submission for r in reports)
         for r in reports:
             base = Path(args.reports) / names[r.submission]
@@ -157,13 +157,13 @@ def cmd_grade(args) -> int:
             _write(to_html(r, stage=args.reveal, lateness=late.get(r.submission)), f"{base}.html")
         print(f"reports written to {args.reports} (JSON, and HTML showing what students see at {args.reveal})",
               file=sys.stderr)
-        from .registry import BOOK_URL
+        from .engine.registry import BOOK_URL
         if not BOOK_URL:
             print("note: the feedback's links into the book are paths inside it (lessons/…), not clickable from "
                   "the reports: set OLF_BOOK_URL to the published book's address to make them links", file=sys.stderr)
     changes = changes_since(previous, reports, lateness) if previous is not None else None
     if args.class_report:
-        from .class_report import write as write_class_report
+        from .instructor.class_report import write as write_class_report
         page, data = write_class_report(args.class_report, reports, exercises, lateness=lateness, changes=changes)
         print(f"class report written to {page} (its data: {data})", file=sys.stderr)
     if previous is not None:
@@ -181,7 +181,7 @@ def cmd_grade(args) -> int:
 
 
 def cmd_merge(args) -> int:
-    from .gradebook import merge, write_csv
+    from .instructor.gradebook import merge, write_csv
     try:
         rows = merge(args.gradebooks)
         roster = _roster(args)
@@ -197,7 +197,7 @@ def cmd_merge(args) -> int:
 def cmd_similar(args) -> int:
     import time
     from .framework import load_exercises, select
-    from .similarity import find_similar, to_html, to_text
+    from .instructor.similarity import find_similar, to_html, to_text
     import importlib.util
     if importlib.util.find_spec("copydetect") is None:
         return _error("`similar` needs the copydetect package: pip install -e '.[instructor]' (or pip install copydetect)")
@@ -245,7 +245,7 @@ def cmd_new_chapter(args) -> int:
 
 
 def cmd_gradescope(args) -> int:
-    from .gradescope import build_zip
+    from .instructor.gradescope import build_zip
     try:
         path = build_zip(args.out, args.exercise, timeout=args.timeout, memory_mb=args.memory,
                          book_url=args.book_url, sandbox_user=args.sandbox_user, visibility=args.visibility,
@@ -267,7 +267,7 @@ def _canvas_options(p) -> None:
 
 def _grading_options(g) -> None:
     """The options of ``grade`` (and ``regrade``)."""
-    from .visibility import STAGES
+    from .engine.visibility import STAGES
     g.add_argument("--exercise", action="append", metavar="ID",
                    help="grade only these exercises (globs like 'ex5_*'; repeatable). "
                         "Default: each submission the chapters it defines exercise functions of")

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import sys
 
-from .diagnosis import run_tests
-from .namespace import LocalSubject
-from .questions import AnswerSubject, Question, answer_in_kernel, questions
-from .registry import NOT_ATTEMPTED, Exercise, load_exercises
-from .visibility import visibility_of, withheld_note
+from .engine.diagnosis import run_tests
+from .engine.namespace import LocalSubject
+from .engine.questions import AnswerSubject, Question, answer_in_kernel, questions
+from .engine.registry import NOT_ATTEMPTED, Exercise, load_exercises
+from .engine.visibility import visibility_of, withheld_note
 
 
 def exercise_of(names: list[str]) -> Exercise:

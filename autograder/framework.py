@@ -9,18 +9,18 @@ them (a sandboxed worker process when grading, the student's own kernel for
 
 The work is done in small modules, one job each:
 
-* :mod:`autograder.registry` — :class:`Exercise`, its tests and mistakes, :func:`load_exercises`;
-* :mod:`autograder.namespace` — how a scenario calls a subject (``ns.f(...)`` → :class:`Value`);
-* :mod:`autograder.compare` — :func:`compare`: what differs between two plain results;
-* :mod:`autograder.diagnosis` — :func:`run_test`: grade one test and name the known mistake;
-* :mod:`autograder.calling` — :func:`invoke`: the one place submitted code is called;
-* :mod:`autograder.questions` — :class:`Question`: an answer written as a literal, read without running it.
+* :mod:`autograder.engine.registry` — :class:`Exercise`, its tests and mistakes, :func:`load_exercises`;
+* :mod:`autograder.engine.namespace` — how a scenario calls a subject (``ns.f(...)`` → :class:`Value`);
+* :mod:`autograder.engine.compare` — :func:`compare`: what differs between two plain results;
+* :mod:`autograder.engine.diagnosis` — :func:`run_test`: grade one test and name the known mistake;
+* :mod:`autograder.worker.calling` — :func:`invoke`: the one place submitted code is called;
+* :mod:`autograder.engine.questions` — :class:`Question`: an answer written as a literal, read without running it.
 """
-from .compare import compare
-from .diagnosis import diagnose, run_exercise, run_test
-from .namespace import Failure, LocalSubject, Namespace, NotAttempted, StudentError, Value
-from .questions import Question
-from .registry import (EXERCISES, FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, Exercise, Mistake, Outcome,
+from .engine.compare import compare
+from .engine.diagnosis import diagnose, run_exercise, run_test
+from .engine.namespace import Failure, LocalSubject, Namespace, NotAttempted, StudentError, Value
+from .engine.questions import Question
+from .engine.registry import (EXERCISES, FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, Exercise, Mistake, Outcome,
                        Test, load_exercises, select)
 
 __all__ = ["EXERCISES", "FAILED", "NOT_ATTEMPTED", "PARTIAL", "PASSED", "Exercise", "Failure",

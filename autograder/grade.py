@@ -5,11 +5,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .diagnosis import run_exercise
+from .engine.diagnosis import run_exercise
 from .loader import SubmissionError, read_submission
-from .questions import Question, sources_by_file
-from .registry import FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, Exercise, Outcome
-from .sandbox import Limits, WorkerSubject, one_cpu
+from .engine.questions import Question, sources_by_file
+from .engine.registry import FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, Exercise, Outcome
+from .sandbox.subject import Limits, WorkerSubject, one_cpu
 
 
 @dataclass
@@ -56,7 +56,7 @@ def answered_file(by_file: list[list[str]], q: Question) -> list[str] | None:
     """Of a folder's files (``by_file``: each file's code cells, in name order), the sources of
     the last file that answers ``q`` (an untouched copy of the lesson beside it, whose answer is
     still ``None``, does not shadow it); None for a single file, or when no file answers."""
-    from .questions import ANSWERED, read_answer
+    from .engine.questions import ANSWERED, read_answer
     if len(by_file) < 2:
         return None
     found = None
@@ -72,7 +72,7 @@ def lesson_imports(ex: Exercise, status: dict[str, str], defined: set[str]) -> s
     ``momentum_init``): those are the lesson's names, not the student's — no accusation. None
     otherwise (an exercise of the submission's own chapter imported from solutions scores zero
     as the reference)."""
-    from .registry import EXERCISES
+    from .engine.registry import EXERCISES
     imported = [name for name in ex.functions if status.get(name) == "reference"]
     own = {other.chapter for other in EXERCISES.values() if defined & set(other.functions)}
     if not imported or not own or ex.chapter >= min(own):

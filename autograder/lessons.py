@@ -16,7 +16,7 @@ from ``solutions/`` (never edited by hand):
   points to the file and the functions: JupyterLab shows the sentence, the book shows the
   code in place of both.
 
-A question (:class:`autograder.questions.Question`) has the same three cells: the answer
+A question (:class:`autograder.engine.questions.Question`) has the same three cells: the answer
 cell ``largest_stable_lr = None  # ex2_5: your answer, ...``, the check
 ``check(largest_stable_lr=largest_stable_lr)``, and the folded derivation (the source of
 ``largest_stable_lr_answer``).
@@ -35,9 +35,9 @@ import re
 from pathlib import Path
 
 from .files import write_atomic
-from . import questions
-from .questions import Question
-from .registry import Exercise, load_exercises
+from .engine import questions
+from .engine.questions import Question
+from .engine.registry import Exercise, load_exercises
 
 KINDS = ("", "check", "solution")        # stub, check, solution: the tag is f"{kind}-{id}" or the id
 

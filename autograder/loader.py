@@ -438,7 +438,7 @@ def read_submission(path: str | Path, graded: set[str] | None = None) -> Submiss
     exercise); a skipped assignment that one of them reads is named in the notes.
     """
     if graded is None:
-        from .registry import EXERCISES
+        from .engine.registry import EXERCISES
         graded = {name for ex in EXERCISES.values() for name in ex.functions}
     path = Path(path)
     sub = Submission(path)

@@ -13,7 +13,7 @@ graded tests are skipped: the reference is checked against its own tests by
 """
 import pytest
 
-from autograder.registry import load_exercises
+from autograder.engine.registry import load_exercises
 
 SKIP_REASON = "graded tests grade a submission: pytest autograder/tests --submission PATH"
 
@@ -49,8 +49,8 @@ def _worker(request):
     if sub is None:
         yield None
         return
-    from autograder.sandbox import WorkerSubject
-    from autograder.questions import Question
+    from autograder.sandbox.subject import WorkerSubject
+    from autograder.engine.questions import Question
     graded = {name: ex.module for ex in load_exercises().values() if not isinstance(ex, Question)
               for name in ex.functions}
     with WorkerSubject(sub.cells, graded) as worker:
@@ -63,7 +63,7 @@ def student(request, _worker):
     if _worker is None:
         pytest.skip(SKIP_REASON)
     test = request.function.graded_test
-    from autograder.questions import Question, submission_sources
+    from autograder.engine.questions import Question, submission_sources
     if isinstance(test.exercise, Question):      # a literal answer, read here: no code of it runs
         return test.exercise.subject_from(submission_sources(request.config.getoption("--submission")))
     _worker.begin_exercise(test.exercise.id)

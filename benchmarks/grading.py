@@ -12,7 +12,7 @@ Measures, on the lessons that exist (each one's stubs filled in with the referen
 * one complete submission (a folder with every solved lesson, every exercise graded
   through the sandboxed worker): the median of ``--repeat`` runs, and where its time goes
   (round trips to the worker, exercises, CPU of the grader and of the exercises' children);
-* a batch of ``--n`` copies of it through :func:`autograder.batch.grade_many` with each
+* a batch of ``--n`` copies of it through :func:`autograder.instructor.batch.grade_many` with each
   ``--jobs`` value: seconds, submissions per second, speed-up over the first;
 * one untouched lesson (every exercise "not attempted"): the median of ``--repeat`` runs,
   and how much of it is starting the worker and running the lesson's imports;
@@ -43,14 +43,14 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from autograder.batch import grade_many  # noqa: E402
+from autograder.instructor.batch import grade_many  # noqa: E402
 from autograder.feedback import check  # noqa: E402
 from autograder.framework import load_exercises  # noqa: E402
 from autograder.grade import grade_submission  # noqa: E402
 from autograder.lessons import solved_notebook  # noqa: E402
 from autograder.loader import read_submission  # noqa: E402
-from autograder.isolation import ISOLATIONS, resolve_isolation  # noqa: E402
-from autograder.sandbox import TOTALS, Limits, WorkerSubject  # noqa: E402
+from autograder.sandbox.bubblewrap import ISOLATIONS, resolve_isolation  # noqa: E402
+from autograder.sandbox.subject import TOTALS, Limits, WorkerSubject  # noqa: E402
 
 
 def _cpu() -> tuple[float, float]:
@@ -177,7 +177,7 @@ def main(argv=None) -> int:
         for i in range(args.n):
             shutil.copytree(complete, tmp / f"student{i:03d}")
             paths.append(str(tmp / f"student{i:03d}"))
-        print(f"\nbatch of {args.n} complete submissions (autograder.batch.grade_many):")
+        print(f"\nbatch of {args.n} complete submissions (autograder.instructor.batch.grade_many):")
         print(row("jobs", "seconds", "submissions/s", "speed-up"))
         base = None
         for jobs in args.jobs:

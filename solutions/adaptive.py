@@ -15,7 +15,7 @@ Conventions of the course (the same as ``torch.optim``, whose defaults are used)
 Exercises: ``ex5_1`` :func:`adagrad_init` + :func:`adagrad_update`, ``ex5_2``
 :func:`rmsprop_init` + :func:`rmsprop_update`, ``ex5_3`` :func:`adam_init` +
 :func:`adam_update`, ``ex5_4`` :func:`adamw_init` + :func:`adamw_update`.
-Questions (a value to derive, see ``autograder/questions.py``): ``ex5_5``
+Questions (a value to derive, see ``autograder/engine/questions.py``): ``ex5_5``
 :func:`rmsprop_step_answer`, ``ex5_6`` :func:`adam_first_step_no_correction_answer`.
 The other functions are helpers used by the lesson: the source articles' "adaptive
 learning rate" rule of seed 000, :math:`\eta \leftarrow \eta / (1 + \alpha\lVert g\rVert^2)`,
@@ -449,7 +449,7 @@ def gradnorm_lr_update(params, grads, state, *, alpha):
     return _as_float(params) - g / (1.0 + alpha * float(np.sum(g * g))), state
 
 
-# --- questions (answers written as literals; see autograder/questions.py) ---------------------
+# --- questions (answers written as literals; see autograder/engine/questions.py) ---------------------
 
 #: The setting of question ``ex5_6``: Adam's hyperparameters and the first gradient.
 ADAM_FIRST_STEP_SETTING = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "grad": 0.5}

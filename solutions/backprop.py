@@ -612,7 +612,7 @@ def train_mlp(params, X, labels, *, epochs, batch_size, lr, rng, activation="rel
     return params, TrainingHistory(np.array(losses), np.array(train_acc), np.array(test_acc))
 
 
-# --- questions (answers written as literals; see autograder/questions.py) ---------------------
+# --- questions (answers written as literals; see autograder/engine/questions.py) ---------------------
 
 #: The layer sizes of question ``ex6_8``: the digits network, 64 pixels, 64 hidden units, 10 classes.
 PARAMETER_COUNT_LAYERS = (64, 64, 10)

@@ -13,7 +13,7 @@ Conventions of the course:
 
 Exercises: ``ex2_1`` :func:`gd_init` + :func:`gd_update`, ``ex2_2`` :func:`linreg_loss`,
 ``ex2_3`` :func:`linreg_grad`, ``ex2_4`` :func:`backtracking_line_search`.
-Questions (a value to derive, see ``autograder/questions.py``): ``ex2_5``
+Questions (a value to derive, see ``autograder/engine/questions.py``): ``ex2_5``
 :func:`largest_stable_lr_answer`, ``ex2_6`` :func:`largest_stable_lr_half_mse_answer`.
 The other functions are helpers used by the lesson.
 """
@@ -257,7 +257,7 @@ def optimal_lr(mu: float, L: float) -> float:
     return 2.0 / (L + mu)
 
 
-# --- questions (answers written as literals; see autograder/questions.py) ---------------------
+# --- questions (answers written as literals; see autograder/engine/questions.py) ---------------------
 
 #: The Hessian of the quadratic of question ``ex2_5``, :math:`f(\theta) = \tfrac12\theta^\top H\theta`.
 STABILITY_HESSIAN = np.array([[5.0, 2.0], [2.0, 2.0]])

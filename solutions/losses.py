@@ -464,7 +464,7 @@ def l2_penalty_grad(params, weight_decay) -> np.ndarray:
     return weight_decay * np.asarray(params, dtype=float)
 
 
-# --- questions (answers written as literals; see autograder/questions.py) ---------------------
+# --- questions (answers written as literals; see autograder/engine/questions.py) ---------------------
 
 #: The setting of question ``ex1_10``: two residuals and the Huber threshold.
 HUBER_RATIO_SETTING = {"residuals": (10.0, 0.5), "delta": 1.0}

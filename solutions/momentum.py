@@ -20,7 +20,7 @@ Exercises: ``ex4_1`` :func:`momentum_init` + :func:`momentum_update`, ``ex4_2``
 :func:`nesterov_init` + :func:`nesterov_update`. The other functions are helpers of the
 lesson: the EMA form, the optimal heavy-ball hyperparameters on a quadratic and the
 linear convergence rate of both methods on a quadratic.
-Questions (a value to derive, see ``autograder/questions.py``): ``ex4_3``
+Questions (a value to derive, see ``autograder/engine/questions.py``): ``ex4_3``
 :func:`heavy_ball_terminal_step_answer`, ``ex4_4`` :func:`heavy_ball_rate_answer`.
 """
 from typing import NamedTuple
@@ -292,7 +292,7 @@ def momentum_rate(lr: float, beta: float, eigenvalues, *, nesterov: bool = False
     return float(np.max(np.maximum(np.abs((c + root) / 2), np.abs((c - root) / 2))))
 
 
-# --- questions (answers written as literals; see autograder/questions.py) ---------------------
+# --- questions (answers written as literals; see autograder/engine/questions.py) ---------------------
 
 #: The curvatures :math:`(\mu, L)` of the quadratic of question ``ex4_4``: :math:`\kappa = 400`.
 RATE_QUESTION_CURVATURES = (1.0, 400.0)

@@ -26,7 +26,7 @@ Exercises: ``ex7_1`` :func:`newton_step`, ``ex7_2`` :func:`newton_decrement`, ``
 :func:`bfgs_update`, ``ex7_9`` :func:`lbfgs_direction`. The other functions are helpers of
 the lesson: test functions with their Hessians, BFGS and L-BFGS drivers and the
 breast-cancer data set. Question (a value to
-derive, see ``autograder/questions.py``): ``ex7_7`` :func:`newton_quartic_ratio_answer`, ``ex7_8``
+derive, see ``autograder/engine/questions.py``): ``ex7_7`` :func:`newton_quartic_ratio_answer`, ``ex7_8``
 :func:`newton_decrement_example_answer`.
 """
 from typing import Callable, NamedTuple
@@ -568,7 +568,7 @@ def breast_cancer() -> tuple[np.ndarray, np.ndarray]:
     return design_matrix(x), data.target.astype(float)
 
 
-# --- questions (answers written as literals; see autograder/questions.py) ---------------------
+# --- questions (answers written as literals; see autograder/engine/questions.py) ---------------------
 
 def newton_quartic_ratio_answer() -> float:
     r"""``ex7_7``: the ratio :math:`\theta_{k+1}/\theta_k` of Newton's method on :math:`J(\theta) = \theta^4`.

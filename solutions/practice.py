@@ -377,7 +377,7 @@ def train_with_validation(params, X, labels, X_val, labels_val, *, epochs, batch
     return params, ValidationHistory(train_loss, val_loss, train_acc, val_acc, kept)
 
 
-# --- questions (answers written as literals; see autograder/questions.py) ---------------------
+# --- questions (answers written as literals; see autograder/engine/questions.py) ---------------------
 
 #: The number of balanced classes of question ``ex8_5`` (the digits).
 INITIAL_LOSS_CLASSES = 10

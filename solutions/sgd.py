@@ -349,7 +349,7 @@ def minibatch_grad_variance(params: np.ndarray, X: np.ndarray, y: np.ndarray, ba
     return sigma2 / batch_size * ((n - batch_size) / (n - 1) if n > 1 else 0.0)
 
 
-# --- questions (answers written as literals; see autograder/questions.py) ---------------------
+# --- questions (answers written as literals; see autograder/engine/questions.py) ---------------------
 
 #: The setting of question ``ex3_7``: ``n`` samples, batches of ``batch_size`` distinct samples.
 NOISE_RATIO_SETTING = {"n": 100, "batch_size": 25}

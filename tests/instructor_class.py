@@ -22,7 +22,7 @@ import tokenize
 from pathlib import Path
 
 from autograder.lessons import _header_and_docstring, solved_notebook
-from autograder.registry import load_exercises
+from autograder.engine.registry import load_exercises
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "lessons" / "05_adaptive.ipynb"

@@ -61,11 +61,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.batch import grade_many
+from autograder.instructor.batch import grade_many
 from autograder.framework import load_exercises, select
 from autograder.grade import grade_submission
-from autograder.isolation import IsolationError, resolve_isolation
-from autograder.sandbox import Limits
+from autograder.sandbox.bubblewrap import IsolationError, resolve_isolation
+from autograder.sandbox.subject import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = select(load_exercises(), ["ex1_1", "ex1_2"])
@@ -143,8 +143,8 @@ def test_the_reference_never_runs_through_a_forged_callback(isolation, tmp_path)
 def test_the_facade_decides_on_decoded_functions_not_on_text():
     """Every spelling of the same call is refused: the decision is on the decoded objects, and a
     helper is checked whole (a function passed to it, in a partial, in a list)."""
-    from autograder import facade
-    from autograder.plain import dumps
+    from autograder.sandbox import served as facade
+    from autograder.worker.plain import dumps
     from solutions import losses
     refused = {"mse_loss": losses.mse_loss}
     y = dumps(np.ones(3))
@@ -160,7 +160,7 @@ def test_the_facade_decides_on_decoded_functions_not_on_text():
 
 
 def test_a_helper_is_checked_whole_defaults_closures_and_nested_code():
-    from autograder import facade
+    from autograder.sandbox import served as facade
     from solutions import losses
 
     def by_default(x, f=losses.mse_loss):
@@ -417,7 +417,7 @@ def mse_loss(y_pred, y):
 
 def _no_pids_cgroup() -> bool:
     """No pids cgroup can be made here (not root, Gradescope, Docker): the cases that need one skip."""
-    from autograder import jail
+    from autograder.sandbox import confinement as jail
     group = jail.PidsGroup.make()
     if group is not None:
         group.remove()
@@ -482,7 +482,7 @@ def test_no_descendant_outlives_its_grading(isolation, tmp_path):
 def test_no_descendant_outlives_its_grading_without_a_cgroup(tmp_path, monkeypatch):
     """Where no cgroup can be made (Gradescope, Docker), the ``process`` worker is a subreaper:
     its detached descendants stay in its tree, and the grader kills that tree."""
-    from autograder import jail
+    from autograder.sandbox import confinement as jail
     monkeypatch.setattr(jail.PidsGroup, "make", classmethod(lambda cls, limit=jail.PIDS_MAX: None))
     _assert_nothing_left(tmp_path, "process")
 
@@ -547,7 +547,7 @@ def test_the_worker_holds_no_capability(isolation, tmp_path):
 def test_a_worker_that_dies_before_the_submission_is_started_again(isolation, tmp_path, monkeypatch):
     """The grader's side failing to start a worker (here: killed before it reads the submission,
     as a refused fork or a failing bubblewrap would) costs a second start, never the student's marks."""
-    from autograder import sandbox
+    from autograder.sandbox import subject as sandbox
     spawn, killed = sandbox.WorkerSubject._spawn, []
 
     def spawn_then_die(self):

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.class_report import summarize, write
+from autograder.instructor.class_report import summarize, write
 from autograder.grade import Report, failed_report
-from autograder.policy import LatePolicy, parse_time
-from autograder.regrade import Change
-from autograder.registry import FAILED, NOT_ATTEMPTED, PASSED, Outcome, load_exercises, select
+from autograder.instructor.late import LatePolicy, parse_time
+from autograder.instructor.regrade import Change
+from autograder.engine.registry import FAILED, NOT_ATTEMPTED, PASSED, Outcome, load_exercises, select
 
 sys.path.insert(0, str(Path(__file__).parent))
 from instructor_class import LESSON, make_class
@@ -27,7 +27,7 @@ EXERCISES = load_exercises()
 
 def synthetic_class(n: int, exercises, seed: int = 0):
     """``n`` reports of a class whose every outcome is drawn here: per student and exercise one of
-    not attempted, passed, a registered mistake (feedback worded as :mod:`autograder.diagnosis`
+    not attempted, passed, a registered mistake (feedback worded as :mod:`autograder.engine.diagnosis`
     words it), or failed without a named mistake. Returns the reports and the truth."""
     rng = random.Random(seed)
     truth = {"mistakes": {}, "passed": {e: 0 for e in exercises}, "attempted": {e: 0 for e in exercises}}

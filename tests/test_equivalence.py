@@ -9,7 +9,7 @@ tests/test_meta.py) on many seeds and must get full marks every time: a graded t
 scenario is chaotic (a trajectory that amplifies a one-ulp difference beyond its tolerance)
 or whose tolerance is tighter than rounding fails here, not in a student's grade.
 
-A *question* (an answer written as a literal, :class:`autograder.questions.Question`) needs
+A *question* (an answer written as a literal, :class:`autograder.engine.questions.Question`) needs
 no variant file: the answers a student may write for it are generated (the value rounded to
 the graded number of significant digits and to more, the exact value; a choice in capitals
 with spaces; a whole number written as a float) and each must get full marks through the

@@ -18,11 +18,11 @@ import pytest
 from autograder.feedback import check
 from autograder.framework import load_exercises, select
 from autograder.grade import failed_report, grade_submission
-from autograder.html_report import to_html
-from autograder.isolation import IsolationError, resolve_isolation
-from autograder.namespace import Namespace, Value
-from autograder.report import to_json, to_results, to_text
-from autograder.sandbox import Limits
+from autograder.instructor.html_report import to_html
+from autograder.sandbox.bubblewrap import IsolationError, resolve_isolation
+from autograder.engine.namespace import Namespace, Value
+from autograder.instructor.report import to_json, to_results, to_text
+from autograder.sandbox.subject import Limits
 
 SEED = 7
 EXERCISES = select(load_exercises(), ["ex1_1"])
@@ -134,14 +134,14 @@ def test_an_unreadable_submission_says_why_once(tmp_path, fmt):
     ({"a": 1.0}, {"a": 98765.4321}, "98765"),
 ])
 def test_compare_never_says_the_expected_value(got, expected, secret):
-    from autograder.compare import compare
-    from autograder.plain import to_plain
+    from autograder.engine.compare import compare
+    from autograder.worker.plain import to_plain
     message = compare(to_plain(got), to_plain(expected))
     assert message is not None and secret not in message, message
 
 
 def test_the_error_is_an_order_of_magnitude_in_the_same_words_whatever_the_expected_value():
-    from autograder.compare import compare
+    from autograder.engine.compare import compare
     # a zero expected value reads as any value of the other sign, or far away, does
     assert compare(0.5, 0.0) == compare(0.5, -3.0) == compare(0.5, 80.0) == (
         "wrong value: got 0.5 (relative error of order 1e+00; 1 of 1 values differ)")

@@ -9,7 +9,7 @@ import pytest
 
 from autograder.framework import compare
 from autograder.loader import SubmissionError, read_submission, select_code
-from autograder.plain import Opaque, Record, dumps, loads, to_plain
+from autograder.worker.plain import Opaque, Record, dumps, loads, to_plain
 from solutions.common import rosenbrock
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,9 +147,9 @@ def test_float32_results_are_named(got):
 
 
 def test_an_exception_names_the_call_that_raised_it():
-    from autograder.diagnosis import run_test
-    from autograder.namespace import LocalSubject
-    from autograder.registry import load_exercises
+    from autograder.engine.diagnosis import run_test
+    from autograder.engine.namespace import LocalSubject
+    from autograder.engine.registry import load_exercises
     from solutions import adaptive as ref
 
     def adam_update(params, grads, state, **hyper):

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from autograder.framework import load_exercises
-from autograder.gradescope import build_zip, bundled_files
+from autograder.instructor.gradescope import build_zip, bundled_files
 from autograder.lessons import solved_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,8 +67,8 @@ def unpack(zip_file: Path, root: Path) -> Path:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
     paths = [str(source)] + sorted({sysconfig.get_paths()[k] for k in ("purelib", "platlib")})
     (venv_site(root / "venv") / "olf_source.pth").write_text("\n".join(paths) + "\n")
-    where = subprocess.run([str(root / "venv/bin/python"), "-I", "-c", "import autograder.worker, solutions, numpy; "
-                            "print(autograder.worker.__file__, solutions.__file__)"],
+    where = subprocess.run([str(root / "venv/bin/python"), "-I", "-c", "import autograder.worker.main, solutions, numpy; "
+                            "print(autograder.worker.main.__file__, solutions.__file__)"],
                            capture_output=True, text=True, check=True, cwd="/").stdout.split()
     assert all(Path(w).is_relative_to(source) for w in where), where
     subprocess.run(["chmod", "-R", "go-rwx", str(source)], check=True)     # as setup.sh leaves it
@@ -132,7 +132,7 @@ def test_zip_holds_the_scripts_and_the_project(zip_path):
     names = set(infos)
     assert {"setup.sh", "run_autograder", "pyproject.toml", "README.md"} <= names
     assert names == {"setup.sh", "run_autograder"} | {name for name, _ in bundled_files()}
-    assert "autograder/cli.py" in names and "autograder/worker.py" in names
+    assert "autograder/cli.py" in names and "autograder/worker/main.py" in names
     for module in {ex.module for ex in EXERCISES.values()}:
         assert f"autograder/tests/test_{module}.py" in names and f"solutions/{module}.py" in names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or "/." in n or n.startswith(".")]
@@ -265,7 +265,7 @@ def test_a_grader_that_cannot_run_gives_a_readable_zero(zip_path, tmp_path):
 def test_the_reference_in_autograder_source_is_out_of_reach(zip_path, tmp_path, isolation):
     """A submission whose first exercise answers right only if it can read the reference in
     /autograder/source (or the venv's installed copy) loses exactly that exercise's points."""
-    from autograder.isolation import IsolationError, resolve_isolation
+    from autograder.sandbox.bubblewrap import IsolationError, resolve_isolation
     try:
         resolve_isolation(isolation)
     except IsolationError as exc:

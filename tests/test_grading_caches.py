@@ -1,15 +1,15 @@
 """The caches that make batch grading fast must never change a grade.
 
 The reference's (and each registered mistake's) result of a scenario is computed once per
-test, seed and functions in a grading process (``autograder.diagnosis``); a question's
-answer is read from each cell once (``autograder.questions``).
+test, seed and functions in a grading process (``autograder.engine.diagnosis``); a question's
+answer is read from each cell once (``autograder.engine.questions``).
 """
 import numpy as np
 import pytest
 
-from autograder import diagnosis
+from autograder.engine import diagnosis
 from autograder.framework import LocalSubject, load_exercises, run_test
-from autograder.questions import read_answer
+from autograder.engine.questions import read_answer
 
 EX = load_exercises()["ex5_3"]          # adam_init, adam_update: trajectories of arrays and NamedTuples
 

@@ -16,16 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import grade_many, shard
-from autograder.gradebook import merge, read_csv, rows_from_reports, to_canvas
-from autograder.gradescope import build_zip
-from autograder.html_report import to_html
+from autograder.instructor.batch import grade_many, shard
+from autograder.instructor.gradebook import merge, read_csv, rows_from_reports, to_canvas
+from autograder.instructor.gradescope import build_zip
+from autograder.instructor.html_report import to_html
 from autograder.lessons import solved_notebook
-from autograder.policy import LatePolicy, lateness_of, parse_duration, parse_fraction, parse_time
-from autograder.regrade import changes_since, read_previous
-from autograder.registry import load_exercises, select
-from autograder.similarity import REFERENCE, find_similar
-from autograder.visibility import parse_overrides, visibility_of
+from autograder.instructor.late import LatePolicy, lateness_of, parse_duration, parse_fraction, parse_time
+from autograder.instructor.regrade import changes_since, read_previous
+from autograder.engine.registry import load_exercises, select
+from autograder.instructor.similarity import REFERENCE, find_similar
+from autograder.engine.visibility import parse_overrides, visibility_of
 
 sys.path.insert(0, str(Path(__file__).parent))
 from instructor_class import LESSON, make_class
@@ -377,7 +377,7 @@ def test_gradebook_has_the_late_columns(batch):
 
 
 def test_roster_deadline_replaces_the_class_s(tmp_path):
-    from autograder.gradebook import read_roster, roster_deadlines
+    from autograder.instructor.gradebook import read_roster, roster_deadlines
     roster = tmp_path / "roster.csv"
     roster.write_text("submission,deadline\nann.py,2026-03-05T12:00Z\nben.py,\n")
     own = roster_deadlines(read_roster(roster))
@@ -468,7 +468,7 @@ def test_regrade_reports_what_changed(batch, tmp_path):
 
 def test_regrade_after_a_test_changed(graded, tmp_path):
     """A test worth more points now: every student who passes it gains them, the others do not."""
-    from autograder.report import to_json
+    from autograder.instructor.report import to_json
     for r in graded:
         (tmp_path / f"{Path(r.submission).name}.json").write_text(to_json(r))
     previous = read_previous(tmp_path)

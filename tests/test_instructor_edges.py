@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import Progress
-from autograder.gradebook import Row, read_csv, to_canvas, to_csv
+from autograder.instructor.batch import Progress
+from autograder.instructor.gradebook import Row, read_csv, to_canvas, to_csv
 from autograder.grade import Report, failed_report
-from autograder.html_report import to_html
-from autograder.regrade import Change, to_csv as changes_csv, to_text as changes_text
-from autograder.registry import FAILED, PASSED, Outcome, load_exercises, select
-from autograder.report import report_names, to_results, to_text
-from autograder.visibility import check_overrides, parse_overrides
+from autograder.instructor.html_report import to_html
+from autograder.instructor.regrade import Change, to_csv as changes_csv, to_text as changes_text
+from autograder.engine.registry import FAILED, PASSED, Outcome, load_exercises, select
+from autograder.instructor.report import report_names, to_results, to_text
+from autograder.engine.visibility import check_overrides, parse_overrides
 
 sys.path.insert(0, str(Path(__file__).parent))
 from instructor_class import LESSON, make_class
@@ -128,7 +128,7 @@ def test_a_visibility_override_that_matches_nothing_is_refused(tmp_path):
     for spec in ("ex9_1=hidden", "ex5_3::test_adam_trajectroy=hidden", "ex6_1=hidden"):
         with pytest.raises(ValueError, match="no "):
             check_overrides(parse_overrides([spec]), graded)
-    from autograder.gradescope import build_zip
+    from autograder.instructor.gradescope import build_zip
     with pytest.raises(ValueError, match="test_adam_trajectroy"):
         build_zip(tmp_path / "a.zip", ["ex5_3"], visibility=["ex5_3::test_adam_trajectroy=hidden"])
     sub = tmp_path / "a.py"
@@ -186,7 +186,7 @@ def test_similar_compares_adamw_on_the_students_answers(klass, tmp_path):
     pytest.importorskip("copydetect")
     import random
     import instructor_class as gen
-    from autograder.similarity import find_similar
+    from autograder.instructor.similarity import find_similar
     rng = random.Random(3)
     paths = []
     for i in range(8):
@@ -208,7 +208,7 @@ def test_similar_is_bounded_on_a_huge_function(klass, tmp_path):
     """Issue 19, item 14: one 4.9 MB function took 67 s and 2 GB. A long answer is compared on
     its first MAX_CHARS characters; a cell too long to parse cheaply is not compared."""
     pytest.importorskip("copydetect")
-    from autograder.similarity import MAX_CELL, MAX_CHARS, find_similar
+    from autograder.instructor.similarity import MAX_CELL, MAX_CHARS, find_similar
     paths, _ = klass
 
     def submission(name, lines):
@@ -256,8 +256,8 @@ def test_regrade_reuses_exercises_seed_and_lateness(klass, tmp_path):
 
 
 def test_an_untouched_question_is_not_said_to_raise():
-    from autograder.diagnosis import run_test
-    from autograder.questions import AnswerSubject, questions, read_answer
+    from autograder.engine.diagnosis import run_test
+    from autograder.engine.questions import AnswerSubject, questions, read_answer
     ex = next(iter(questions(EXERCISES).values()))
     outcome = run_test(ex.tests[0], AnswerSubject(ex, read_answer([f"{ex.name} = None"], ex.name)), 0)
     assert outcome.status == "not attempted"
@@ -266,7 +266,7 @@ def test_an_untouched_question_is_not_said_to_raise():
 
 def test_a_state_is_described_in_english():
     import numpy as np
-    from autograder.plain import describe, to_plain
+    from autograder.worker.plain import describe, to_plain
     from solutions.adaptive import AdamState
     assert describe(to_plain(AdamState(0, np.zeros(1), np.zeros(1)))) == "a named tuple AdamState with fields t, m, v"
 
@@ -281,7 +281,7 @@ def test_an_empty_notebook_is_called_empty(tmp_path):
 
 
 def test_similar_prints_distinct_names_and_no_escapes():
-    from autograder.similarity import Pair, Result, to_text as similar_text
+    from autograder.instructor.similarity import Pair, Result, to_text as similar_text
     a, b = "class/alice/submission.py", "class/bob\x1b[2J/submission.py"
     text = similar_text(Result([Pair(a, b)], [], {}, ["class/x\x1b]0;t\x07.py: not compared"]))
     assert "alice__submission.py ~ bob\\x1b[2J__submission.py" in text

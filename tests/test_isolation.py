@@ -15,8 +15,8 @@ import pytest
 
 from autograder.framework import load_exercises, select
 from autograder.grade import grade_submission
-from autograder.isolation import IsolationError, resolve_isolation
-from autograder.sandbox import Limits
+from autograder.sandbox.bubblewrap import IsolationError, resolve_isolation
+from autograder.sandbox.subject import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = select(load_exercises(), ["ex1_1", "ex1_2"])
@@ -236,15 +236,15 @@ def test_a_thief_that_gets_through_would_score(isolation, tmp_path):
 def test_the_worker_never_imports_the_reference():
     """The worker's code imports nothing of solutions (the façade is served by the grader)."""
     import ast
-    for name in ("worker.py", "calling.py", "plain.py"):
-        tree = ast.parse((ROOT / "autograder" / name).read_text())
+    for name in ("main.py", "calling.py", "plain.py"):
+        tree = ast.parse((ROOT / "autograder" / "worker" / name).read_text())
         imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         assert not {m for m in imported if m.startswith(("solutions", "autograder"))}, (name, imported)
 
 
 def test_an_isolation_that_is_not_here_refuses_to_grade(monkeypatch):
-    import autograder.isolation as isolation
+    import autograder.sandbox.bubblewrap as isolation
     monkeypatch.setattr(isolation, "bwrap_binary", lambda: None)
     isolation._resolve_isolation.cache_clear()
     try:
@@ -303,8 +303,8 @@ def test_the_facade_refuses_the_exercise_under_any_name_or_as_an_argument():
     not under another name of the same object, not handed to another reference function."""
     import numpy as np
 
-    from autograder import facade
-    from autograder.plain import dumps
+    from autograder.sandbox import served as facade
+    from autograder.worker.plain import dumps
     from solutions import losses
     refused = {"mse_loss": losses.mse_loss}
     args = dumps(([np.ones(3), np.zeros(3)], {}))
@@ -324,8 +324,8 @@ def test_the_facade_refuses_a_helper_that_runs_the_answer():
     ``bfgs_update``) is refused too; with nothing refused it is served."""
     import numpy as np
 
-    from autograder import facade
-    from autograder.plain import dumps
+    from autograder.sandbox import served as facade
+    from autograder.worker.plain import dumps
     from solutions import common, newton
     args = dumps(([common.rosenbrock, common.rosenbrock_grad, np.array([-1.0, 1.0])], {"max_iter": 3}))
     refused = facade.call("solutions.newton", "bfgs", args, refused={"bfgs_update": newton.bfgs_update}, sent=set())
@@ -335,7 +335,7 @@ def test_the_facade_refuses_a_helper_that_runs_the_answer():
 
 def test_the_private_tmp_cannot_fill_the_memory(tmp_path):
     """bubblewrap's /tmp is a tmpfs (memory): it is capped at TMP_MB, below the memory limit."""
-    from autograder.limits import TMP_MB
+    from autograder.sandbox.limits import TMP_MB
     if resolve_isolation("auto").kind != "bwrap":
         pytest.skip("bubblewrap cannot isolate a worker here")
     path = tmp_path / "submission.py"
@@ -375,7 +375,7 @@ def test_a_worker_started_ahead_of_time_survives_until_it_is_used():
     while loading the submission, in about 1 grading of 8. It now starts from the caller's thread."""
     import time
 
-    from autograder import sandbox
+    from autograder.sandbox import subject as sandbox
     if resolve_isolation("auto").kind != "bwrap":
         pytest.skip("bubblewrap cannot isolate a worker here")
     limits = Limits()
@@ -401,7 +401,7 @@ def test_the_open_functions_hold_no_secret():
 
     import numpy as np
 
-    from autograder import facade
+    from autograder.sandbox import served as facade
     exercises = load_exercises()
     answers = {f for ex in exercises.values() for f in getattr(ex, "functions", {}).values()}
     names = {n for ex in exercises.values() for n in getattr(ex, "functions", {})}
@@ -426,7 +426,7 @@ def test_every_report_names_its_isolation_and_an_instructor_can_require_one(tmp_
     import csv
     import json
 
-    import autograder.isolation as isolation
+    import autograder.sandbox.bubblewrap as isolation
     from autograder.cli import main
     path = tmp_path / "s.py"
     path.write_text(f"ROOT = ''\nPORT = 0\n{PRELUDE}\ndef steal(y_pred, y):\n    return None\n", encoding="utf-8")

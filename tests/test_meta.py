@@ -8,7 +8,7 @@
 * through the real worker: an untouched lesson scores zero ("not attempted"), a lesson
   with every stub filled in with the reference scores full marks, and a registered mistake of
   every exercise, written as a student's ``.py``, loses points and is named at every seed;
-* questions (autograder/questions.py): the answer written as a literal, also rounded to
+* questions (autograder/engine/questions.py): the answer written as a literal, also rounded to
   the digits asked for, gets full marks; every registered wrong answer written as a
   literal loses the points, is named, and the verdict never shows the answer; no literal
   (an expression, ``None``, no line at all) scores zero with a clear message.
@@ -30,7 +30,7 @@ import pytest
 from autograder.framework import LocalSubject, load_exercises, run_exercise, run_test
 from autograder.grade import grade_submission
 from autograder.lessons import solved_notebook, stub_source
-from autograder.questions import ANSWERED, UNANSWERED, Question, read_answer
+from autograder.engine.questions import ANSWERED, UNANSWERED, Question, read_answer
 from solutions import CHAPTERS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Grading keeps the grader and its worker on one CPU (:func:`autograder.sandbox.one_cpu`):
+"""Grading keeps the grader and its worker on one CPU (:func:`autograder.sandbox.subject.one_cpu`):
 a call crosses between the two processes thousands of times a submission, and each
 crossing between CPUs costs a wake-up. A batch gives each job a CPU of its own."""
 import multiprocessing
@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from autograder import sandbox
-from autograder.batch import _bind_job
+from autograder.sandbox import subject as sandbox
+from autograder.instructor.batch import _bind_job
 from autograder.framework import load_exercises, select
 from autograder.grade import grade_submission
-from autograder.sandbox import Limits, current_cpu, one_cpu
+from autograder.sandbox.subject import Limits, current_cpu, one_cpu
 
 CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
 pytestmark = pytest.mark.skipif(len(CPUS) < 2, reason="needs two CPUs")
@@ -33,8 +33,8 @@ def test_the_worker_follows_the_grader_to_its_cpu():
     """A worker started on every CPU (as one started ahead of time) moves to the grader's one."""
     import numpy as np
 
-    from autograder.namespace import Namespace
-    from autograder.registry import EXERCISES
+    from autograder.engine.namespace import Namespace
+    from autograder.engine.registry import EXERCISES
     load_exercises()
     with sandbox.WorkerSubject([("s.py", "s.py", PRINTS_ITS_CPUS)], {"mse_loss": "solutions.losses"}, Limits()) as worker:
         worker.start()

@@ -1,4 +1,4 @@
-"""Questions (autograder/questions.py): an answer written as a literal, read without running it.
+"""Questions (autograder/engine/questions.py): an answer written as a literal, read without running it.
 
 The meta-tests (tests/test_meta.py) check every question of the course: the reference answer
 and a correctly rounded one get full marks, every registered wrong answer loses the points
@@ -15,8 +15,8 @@ import pytest
 
 import autograder
 from autograder.grade import grade_submission
-from autograder.questions import ANSWERED, INVALID, MISSING, UNANSWERED, Question, read_answer
-from autograder.registry import load_exercises
+from autograder.engine.questions import ANSWERED, INVALID, MISSING, UNANSWERED, Question, read_answer
+from autograder.engine.registry import load_exercises
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = load_exercises()
@@ -71,7 +71,7 @@ def test_a_question_needs_an_answer_function_and_one_graded_test():
 
 def test_the_feedback_on_a_wrong_choice_names_the_choices():
     outcome = CHOICE.tests[0]
-    from autograder.diagnosis import run_test
+    from autograder.engine.diagnosis import run_test
     wrong = run_test(outcome, CHOICE.subject_from(["robbins_monro_schedule = 'e'"]), 0)
     assert wrong.score == 0 and "not one of the choices 'a', 'b', 'c', 'd'" in wrong.message
     number = run_test(outcome, CHOICE.subject_from(["robbins_monro_schedule = 2"]), 0)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import registry
-from autograder.registry import Exercise
+from autograder.engine import registry
+from autograder.engine.registry import Exercise
 from solutions import CHAPTERS
 from solutions import losses as ref
 
@@ -142,7 +142,7 @@ def test_a_class_cannot_be_an_exercise(scratch_registry):
 def test_feedback_links_point_to_labels_of_the_lessons():
     """Every ``anchor=`` of an exercise or a mistake is a MyST label ``(anchor)=`` in its lesson."""
     import json
-    from autograder.registry import load_exercises
+    from autograder.engine.registry import load_exercises
     missing = []
     for ex in load_exercises().values():
         path = ROOT / "lessons" / f"{ex.chapter:02d}_{ex.module}.ipynb"

@@ -107,7 +107,7 @@ def mse_loss_grad(y_pred, y):
 
 
 def test_sandbox_user_needs_root_and_a_real_user(tmp_path):
-    from autograder.sandbox import Limits, WorkerSubject
+    from autograder.sandbox.subject import Limits, WorkerSubject
     if os.geteuid() == 0:
         with pytest.raises(KeyError):
             WorkerSubject([], {}, Limits(user="no-such-user-olf"))

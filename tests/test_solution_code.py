@@ -52,7 +52,7 @@ def test_an_unknown_function_is_an_error(tmp_path):
 
 def test_every_folded_solution_of_the_course_is_valid_code_without_docstrings():
     from autograder.framework import load_exercises
-    from autograder.questions import Question
+    from autograder.engine.questions import Question
     for ex in load_exercises().values():
         if isinstance(ex, Question):
             continue
@@ -74,7 +74,7 @@ def test_a_solved_lesson_defines_the_private_helpers_it_calls_instead_of_importi
     """Like a student's complete solution: the helpers are the cell's own code."""
     from autograder.framework import load_exercises
     from autograder.lessons import solved_source
-    from autograder.questions import Question
+    from autograder.engine.questions import Question
     for ex in load_exercises().values():
         if isinstance(ex, Question):
             continue

@@ -5,10 +5,10 @@ import time
 
 import pytest
 
-import autograder.facade as facade
+import autograder.sandbox.served as facade
 from autograder.framework import load_exercises, select
 from autograder.grade import grade_submission
-from autograder.sandbox import Limits
+from autograder.sandbox.subject import Limits
 
 EXERCISES = select(load_exercises(), ["ex1_1", "ex1_2"])
 

@@ -1,6 +1,6 @@
 """Random problems and the trajectory driver that the graded tests (and the reference tests) share.
 
-Not a graded test file (no ``test_`` prefix): :func:`autograder.registry.load_exercises`
+Not a graded test file (no ``test_`` prefix): :func:`autograder.engine.registry.load_exercises`
 and pytest skip it. Every helper draws from the ``rng`` it is given, in a fixed order,
 so a scenario sees the same data for the reference and for the submission.
 """

@@ -15,7 +15,7 @@ import functools
 import numpy as np
 
 from autograder.framework import Exercise, Failure, Question
-from autograder.plain import describe
+from autograder.worker.plain import describe
 from autograder.tests.problems import random_regression
 from solutions import gradient_descent as ref
 from solutions.common import Quadratic, design_matrix, rosenbrock, rosenbrock_grad, seed_data_000, seed_data_001
@@ -277,7 +277,7 @@ ex2_4 = Exercise("ex2_4", ref.backtracking_line_search, anchor="gd-line-search")
 
 def quadratic_loss(params, A, b):
     """:meth:`Quadratic.loss` written out at module level with numpy only (it is sent by name,
-    and the worker runs its own copy: ``autograder.facade.OPEN``)."""
+    and the worker runs its own copy: ``autograder.sandbox.served.OPEN``)."""
     theta = np.asarray(params, dtype=float)
     return float(0.5 * theta @ A @ theta - b @ theta)
 

@@ -3,7 +3,7 @@
 The page is self-contained (no script, no external resource): the points per exercise,
 each test shown with its result, and each failed test's feedback — the diagnosis of a
 known mistake with its link into the book. Tests that the student may not see yet at the
-chosen *stage* (see :mod:`autograder.visibility`) are left out, and the page says how many
+chosen *stage* (see :mod:`autograder.engine.visibility`) are left out, and the page says how many
 tests and points are not shown; the score shown is then the score of the tests shown.
 """
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 import html
 import re
 
-from .registry import BOOK_URL, FAILED, NOT_ATTEMPTED, PARTIAL, PASSED
+from ..engine.registry import BOOK_URL, FAILED, NOT_ATTEMPTED, PARTIAL, PASSED
 from .report import points
-from .visibility import shown, withheld
+from ..engine.visibility import shown, withheld
 
 _LINK = re.compile(r"(https?://[^\s<>\"']+[^\s<>\"'.,;:)])|the book, (lessons/[\w./-]+\.html(?:#[\w-]+)?)")
 
@@ -47,8 +47,8 @@ def to_html(report, *, stage: str = "before_due", lateness=None) -> str:
     Parameters
     ----------
     stage : str
-        What the student may see (:data:`autograder.visibility.STAGES`).
-    lateness : autograder.policy.Lateness, optional
+        What the student may see (:data:`autograder.engine.visibility.STAGES`).
+    lateness : autograder.instructor.late.Lateness, optional
         Shown, with the score after the penalty.
     """
     visible = [o for o in report.outcomes if shown(o.visibility, stage)]

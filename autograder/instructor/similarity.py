@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
 
-from .loader import SubmissionError, read_submission
+from ..loader import SubmissionError, read_submission
 from .report import printable, report_names
 
 REFERENCE = "(the book's solution)"
@@ -207,7 +207,7 @@ def find_similar(paths, exercises, *, k: int = 20, window: int = 1, min_length: 
     include_reference : bool
         Compare with the book's solution too.
     """
-    from .lessons import stub_source
+    from ..lessons import stub_source
 
     codes: dict[str, dict[str, str]] = {}
     notes: list[str] = []

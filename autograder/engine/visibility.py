@@ -1,6 +1,6 @@
 """Which graded tests a student sees, and when.
 
-A test's visibility is one of :data:`~autograder.registry.VISIBILITIES` (Gradescope's
+A test's visibility is one of :data:`~autograder.engine.registry.VISIBILITIES` (Gradescope's
 ``visibility`` of a test): set on the test (``@ex.test(2, visibility="hidden")``), else on
 its exercise (``Exercise(..., visibility="after_due_date")``), else ``visible``. An
 instructor overrides it for one run with ``--visibility PATTERN=LEVEL`` (``ex5_*=hidden``,

@@ -3,7 +3,7 @@
 A *subject* runs an exercise's functions: :class:`LocalSubject` in this process (the
 reference, a registered mistake, a live notebook function), ``sandbox.WorkerSubject`` in
 a worker process. Either answers ``invoke(name, request)`` with the response of
-:func:`autograder.calling.invoke`. The namespace encodes the arguments, fails a call that
+:func:`autograder.worker.calling.invoke`. The namespace encodes the arguments, fails a call that
 modified its inputs, and turns a bad response into one of the errors below.
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from .calling import invoke
-from .plain import describe, encode, to_plain
+from ..worker.calling import invoke
+from ..worker.plain import describe, encode, to_plain
 
 if TYPE_CHECKING:
     from .registry import Exercise

@@ -6,15 +6,15 @@ import os
 import unicodedata
 from pathlib import Path
 
-from .grade import Report
-from .registry import NOT_ATTEMPTED, PASSED
-from .visibility import schedule_note
+from ..grade import Report
+from ..engine.registry import NOT_ATTEMPTED, PASSED
+from ..engine.visibility import schedule_note
 
 
 def to_results(report: Report, *, extended: bool = True, lateness=None) -> dict:
     """The report as Gradescope's results.json (``score``, ``tests`` with ``name``, ``score``,
     ``max_score``, ``status``, ``output``, ``visibility``); ``extended`` adds ``max_score``, the seed,
-    per-exercise totals, notes and, with ``lateness`` (:class:`~autograder.policy.Lateness`),
+    per-exercise totals, notes and, with ``lateness`` (:class:`~autograder.instructor.late.Lateness`),
     the late penalty and the score after it."""
     header = [f"Seed {report.seed} (reproduce with --seed {report.seed})."]
     if report.isolation:

@@ -25,12 +25,12 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from .files import write_atomic
-from .registry import FAILED, NOT_ATTEMPTED, PASSED
+from ..files import write_atomic
+from ..engine.registry import FAILED, NOT_ATTEMPTED, PASSED
 from .report import points
 
 _MISTAKE = "This matches a known mistake: "
-_MISSING = "is not defined in the submission"        # autograder.namespace: the function is missing
+_MISSING = "is not defined in the submission"        # autograder.engine.namespace: the function is missing
 
 
 def _attempted(outcomes) -> bool:
@@ -62,11 +62,11 @@ def summarize(reports, exercises, *, lateness=None, changes=None, top: int = 5) 
     ----------
     reports : list of autograder.grade.Report
     exercises : dict
-        exercise id -> :class:`~autograder.registry.Exercise` (the graded ones, for titles,
+        exercise id -> :class:`~autograder.engine.registry.Exercise` (the graded ones, for titles,
         mistakes and book links).
     lateness : dict, optional
-        submission -> :class:`~autograder.policy.Lateness`; scores are then after the penalty.
-    changes : list of autograder.regrade.Change, optional
+        submission -> :class:`~autograder.instructor.late.Lateness`; scores are then after the penalty.
+    changes : list of autograder.instructor.regrade.Change, optional
         What a regrade changed.
     top : int
         Mistakes listed per exercise.

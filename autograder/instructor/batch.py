@@ -8,10 +8,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 
-from .framework import load_exercises, select
-from .grade import Report, failed_report, grade_submission
-from .sandbox import Limits
-from .visibility import label
+from ..framework import load_exercises, select
+from ..grade import Report, failed_report, grade_submission
+from ..sandbox.subject import Limits
+from ..engine.visibility import label
 
 
 def shard(paths: list[str], k: int, n: int) -> list[str]:
@@ -29,7 +29,7 @@ def chapters_of(paths: list[str], exercises) -> dict[str, list[str]]:
     submission that defines none (an empty file, a broken notebook) gets the chapters of
     the rest of the class — every chapter if nobody defines any — so a student who uploads
     another chapter's notebook changes nobody else's grade."""
-    from .loader import SubmissionError, read_submission
+    from ..loader import SubmissionError, read_submission
     own: dict[str, list[str]] = {}
     for p in paths:
         try:
@@ -43,7 +43,7 @@ def chapters_of(paths: list[str], exercises) -> dict[str, list[str]]:
 
 def _bind_job(counter, jobs: int) -> None:
     """A batch job's first act: take a CPU of its own (the ``k``-th job the ``k``-th CPU), when
-    there are CPUs enough for every job; see :func:`autograder.sandbox.one_cpu`."""
+    there are CPUs enough for every job; see :func:`autograder.sandbox.subject.one_cpu`."""
     with counter.get_lock():
         k = counter.value
         counter.value += 1
@@ -96,7 +96,7 @@ def grade_many(paths: list[str], patterns, *, seed: int, jobs: int = 1, limits: 
                progress: Progress | None = None, visibility=()) -> list[Report]:
     """Grade every submission, ``jobs`` at a time; reports come back in the order of ``paths``.
     ``patterns``: the exercises of every submission (globs), or a dict submission -> its own
-    (see :func:`chapters_of`). ``visibility``: overrides from :func:`autograder.visibility.parse_overrides`."""
+    (see :func:`chapters_of`). ``visibility``: overrides from :func:`autograder.engine.visibility.parse_overrides`."""
     work = [(p, patterns[p] if isinstance(patterns, dict) else patterns, seed, limits, tuple(visibility))
             for p in paths]
     reports: list[Report | None] = [None] * len(work)
@@ -124,6 +124,6 @@ def grade_many(paths: list[str], patterns, *, seed: int, jobs: int = 1, limits: 
 
 
 def write_csv(reports: list[Report], path: str | Path, lateness=None) -> None:
-    """The course's gradebook CSV (see :mod:`autograder.gradebook`), written atomically."""
+    """The course's gradebook CSV (see :mod:`autograder.instructor.gradebook`), written atomically."""
     from .gradebook import rows_from_reports, write_csv as write_rows
     write_rows(rows_from_reports(reports, lateness), path)

@@ -1,6 +1,6 @@
 """The worker: the only process in which submitted code runs.
 
-Started by :class:`autograder.sandbox.WorkerSubject` inside its sandbox (bubblewrap, or a
+Started by :class:`autograder.sandbox.subject.WorkerSubject` inside its sandbox (bubblewrap, or a
 plain process with a Landlock/seccomp jail), from a copy of three files (this one,
 ``calling.py`` and ``plain.py``, as the package ``olfworker``) on a ``sys.path`` that holds
 the Python installation and its site-packages but not the project: nothing of the
@@ -18,8 +18,8 @@ one JSON line each:
     the two processes thousands of times and each crossing between CPUs costs a wake-up
     of the other one;
 ``{"op": "call", "name": ..., "request": ...}`` (served by the child)
-    call a function of the submission (see :func:`autograder.calling.invoke`); the
-    arguments, and the ``value`` of the answer, are :func:`autograder.plain.encode` trees;
+    call a function of the submission (see :func:`autograder.worker.calling.invoke`); the
+    arguments, and the ``value`` of the answer, are :func:`autograder.worker.plain.encode` trees;
 ``{"op": "end"}`` (child)
     the child exits. Whenever a child ends, however it ends, this process writes
     ``{"status": "exited", "code": ..., "cpu": ...}`` on a line of its own.
@@ -31,7 +31,7 @@ back plain data — and refuses when the function belongs to the exercise being 
 NamedTuple type becomes a namedtuple with the same fields; ``autograder.check`` does
 nothing. Callables that a graded test passes to the submission (an objective and its
 gradient) arrive the same way, except the few whose code is no secret
-(``autograder.facade.OPEN``): their source arrives and runs here. While the worker waits
+(``autograder.sandbox.served.OPEN``): their source arrives and runs here. While the worker waits
 for such an answer it writes ``{"status": "callback", ...}`` and reads the grader's frame.
 
 Every import is real: submitted code only ever sees the real modules and objects (the

@@ -1,5 +1,5 @@
 """The grader's half of the worker's ``solutions`` façade: it describes names and runs the
-reference for the worker, which never holds any of it (see :mod:`autograder.worker`).
+reference for the worker, which never holds any of it (see :mod:`autograder.worker.main`).
 
 A lesson's setup cell imports helpers from ``solutions`` (``design_matrix``, a state
 NamedTuple, a plotting function, an earlier chapter's ``linreg_grad`` ...) and a graded
@@ -30,7 +30,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .plain import Opaque, dumps, loads, to_plain
+from ..worker.plain import Opaque, dumps, loads, to_plain
 
 REFERENCE = "solutions"
 TESTS = "autograder.tests"
@@ -241,7 +241,7 @@ def call(module: str, name: str, args: str, *, refused: dict, sent: set) -> dict
 
     ``refused``: name -> reference function that the submission may not use now (those, under
     any name, score zero): while an exercise is graded, every exercise's function of its
-    chapter and of later chapters (:meth:`autograder.sandbox.WorkerSubject.begin_exercise`);
+    chapter and of later chapters (:meth:`autograder.sandbox.subject.WorkerSubject.begin_exercise`);
     ``sent``: ``(module, qualname)`` of functions handed to the submission by the current test —
     always allowed, and the only functions of ``autograder.tests`` it may call. The decision
     is taken on the decoded objects — the function itself and every function among its

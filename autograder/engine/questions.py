@@ -39,9 +39,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .calling import invoke
+from ..worker.calling import invoke
 from .compare import compare
-from .plain import describe, to_plain
+from ..worker.plain import describe, to_plain
 from .registry import Exercise
 
 SUFFIX = "_answer"
@@ -131,7 +131,7 @@ def sources_by_file(path) -> list[list[str]]:
     """The code cells of each file of a submission, as written, file by file in name order (a
     notebook's code cells, a ``.py`` file as one cell), read as
     :func:`autograder.loader.read_submission` reads them. Raises ``SubmissionError`` as it does."""
-    from .loader import _notebook_cells, submission_files
+    from ..loader import _notebook_cells, submission_files
     return [[code for _, code in _notebook_cells(file, text)] if file.suffix == ".ipynb" else [text]
             for file, text in submission_files(path)]
 

@@ -85,7 +85,7 @@ class Outcome:
     max_score: float
     status: str                  # PASSED | FAILED | NOT_ATTEMPTED
     message: str = ""
-    visibility: str = "visible"  # one of VISIBILITIES (set by autograder.visibility.label)
+    visibility: str = "visible"  # one of VISIBILITIES (set by autograder.engine.visibility.label)
 
     @property
     def passed(self) -> bool:
@@ -229,7 +229,7 @@ def _pytest_wrapper(test: Test):
 
 def load_exercises() -> dict[str, Exercise]:
     """Import every ``autograder/tests/test_*.py`` module (which registers its exercises)."""
-    from . import tests
+    from .. import tests
     for info in pkgutil.iter_modules(tests.__path__):
         if info.name.startswith("test_"):
             importlib.import_module(f"{tests.__name__}.{info.name}")

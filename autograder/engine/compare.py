@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .namespace import Value
-from .plain import Opaque, Record, describe
+from ..worker.plain import Opaque, Record, describe
 
 # A relative difference this small is the size of floating-point rounding in float64: the same
 # formula with its operations in another order (or another library) can produce it.

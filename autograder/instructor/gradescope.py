@@ -40,12 +40,12 @@ import shlex
 import zipfile
 from pathlib import Path
 
-from .files import atomic_path
-from .framework import load_exercises, select
-from .limits import MEMORY_MB, TIMEOUT
-from .isolation import ISOLATIONS
+from ..files import atomic_path
+from ..framework import load_exercises, select
+from ..sandbox.limits import MEMORY_MB, TIMEOUT
+from ..sandbox.bubblewrap import ISOLATIONS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 #: What of the repository goes into the zip: files, and folders taken whole (but for caches).
 BUNDLED = ("pyproject.toml", "README.md", "solutions", "autograder")
@@ -218,10 +218,10 @@ def build_zip(out, patterns=None, *, timeout: float = TIMEOUT, memory_mb: int = 
         Run submissions as this unprivileged user (e.g. ``nobody``): Gradescope runs
         everything as root, and root code could rewrite the grader itself.
     visibility : list of str, optional
-        Overrides of the tests' visibility, ``EX[::TEST]=LEVEL`` (see :mod:`autograder.visibility`);
+        Overrides of the tests' visibility, ``EX[::TEST]=LEVEL`` (see :mod:`autograder.engine.visibility`);
         each test of ``results.json`` carries its visibility, which Gradescope applies.
     isolation : str
-        ``auto``, ``bwrap`` or ``process`` (see :mod:`autograder.isolation`): ``bwrap`` makes
+        ``auto``, ``bwrap`` or ``process`` (see :mod:`autograder.sandbox.bubblewrap`): ``bwrap`` makes
         every run refuse to grade (a readable zero) where Gradescope's container refuses
         namespaces. Whatever the isolation, ``setup.sh`` makes the reference unreadable to
         every user but root.
@@ -232,7 +232,7 @@ def build_zip(out, patterns=None, *, timeout: float = TIMEOUT, memory_mb: int = 
         If ``patterns`` match no exercise, or a visibility override is malformed or matches no
         graded test.
     """
-    from .visibility import check_overrides, parse_overrides
+    from ..engine.visibility import check_overrides, parse_overrides
     graded = select(load_exercises(), patterns)          # fail now, not on Gradescope, on a typo
     if isolation not in ISOLATIONS:
         raise ValueError(f"isolation must be one of {', '.join(ISOLATIONS)}, not {isolation!r}")

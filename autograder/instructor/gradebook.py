@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .files import write_atomic
+from ..files import write_atomic
 from .report import points
 
 LATE_COLUMNS = ("deadline", "submitted", "days_late", "late_penalty", "final")
@@ -58,7 +58,7 @@ class Row:
 
 
 def rows_from_reports(reports, lateness=None) -> list[Row]:
-    """One :class:`Row` per report; ``lateness``: submission -> :class:`~autograder.policy.Lateness`."""
+    """One :class:`Row` per report; ``lateness``: submission -> :class:`~autograder.instructor.late.Lateness`."""
     rows = []
     for r in reports:
         late = {}
@@ -162,7 +162,7 @@ def read_roster(path) -> dict[str, dict[str, str]]:
     ValueError
         On a roster without those columns, or a deadline that is not an ISO 8601 time.
     """
-    from .policy import parse_time
+    from .late import parse_time
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         header = reader.fieldnames or []
@@ -184,7 +184,7 @@ def read_roster(path) -> dict[str, dict[str, str]]:
 
 def roster_deadlines(roster) -> dict:
     """submission -> the student's own deadline (aware datetime), for those the roster gives one."""
-    from .policy import parse_time
+    from .late import parse_time
     return {k: parse_time(v["deadline"]) for k, v in (roster or {}).items() if v.get("deadline")}
 
 

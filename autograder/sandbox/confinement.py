@@ -19,7 +19,7 @@ unprivileged jails, applied between fork and exec of the worker.
   (:func:`kill_descendants`).
 
 Each piece reports whether it is available here (:func:`landlock_abi`, :func:`seccomp_filter`);
-:func:`autograder.isolation.resolve_isolation` says in words what held.
+:func:`autograder.sandbox.bubblewrap.resolve_isolation` says in words what held.
 """
 from __future__ import annotations
 
@@ -235,7 +235,7 @@ class PidsGroup:
     the end (``cgroup.kill`` on cgroup2; else forks refused and every member killed until none
     is left). :meth:`make` returns ``None`` where no cgroup can be made (a grader that is not
     root, Gradescope, Docker without a writable ``/sys/fs/cgroup``): the worker then runs
-    without one, bounded as before (see :mod:`autograder.sandbox`)."""
+    without one, bounded as before (see :mod:`autograder.sandbox.subject`)."""
 
     _count = 0
 

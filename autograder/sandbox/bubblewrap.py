@@ -4,8 +4,8 @@ The worker runs a copy of three modules (``worker.py``, ``calling.py``, ``plain.
 :func:`worker_code`) on a ``sys.path`` of the Python installation and its site-packages
 only (:func:`site_dirs`), never a folder of the project. Around it, ``bwrap``
 (:func:`bwrap_arguments`) or, where namespaces are refused, ``process``
-(:mod:`autograder.jail`); :func:`resolve_isolation` probes once per process which one
-works and says in words what holds. :mod:`autograder.sandbox` starts the worker with it.
+(:mod:`autograder.sandbox.confinement`); :func:`resolve_isolation` probes once per process which one
+works and says in words what holds. :mod:`autograder.sandbox.subject` starts the worker with it.
 """
 from __future__ import annotations
 
@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import jail
+from . import confinement as jail
 from .limits import TMP_MB
 
 ISOLATIONS = ("auto", "bwrap", "process")
-WORKER_FILES = ("worker.py", "calling.py", "plain.py")
+WORKER_FILES = ("main.py", "calling.py", "plain.py")
 PROJECT_PACKAGES = ("solutions", "autograder")
-HERE = Path(__file__).resolve().parent
+WORKER_DIR = Path(__file__).resolve().parent.parent / "worker"
 
 
 class IsolationError(RuntimeError):
@@ -59,7 +59,7 @@ def worker_code() -> str:
     Shared by every worker of this user and version (content-addressed in the temporary
     directory), never holding anything of the reference.
     """
-    files = {name: (HERE / name).read_bytes() for name in WORKER_FILES}
+    files = {name: (WORKER_DIR / name).read_bytes() for name in WORKER_FILES}
     digest = hashlib.sha256(b"".join(n.encode() + b"\0" + d for n, d in sorted(files.items()))).hexdigest()[:16]
     path = Path(tempfile.gettempdir()) / f"olf-worker-{os.getuid()}-{digest}"
     if _private_dir(path) and _private_dir(path / "olfworker") and all(
@@ -119,7 +119,7 @@ def python_executable() -> str:
 
 def boot_command(code: str, sites, request_fd: int, response_fd: int) -> str:
     return (f"import sys; sys.path.insert(0, {code!r}); sys.path += {list(sites)!r}; "
-            f"from olfworker.worker import boot; boot({request_fd}, {response_fd})")
+            f"from olfworker.main import boot; boot({request_fd}, {response_fd})")
 
 
 # --- bubblewrap -------------------------------------------------------------------------------

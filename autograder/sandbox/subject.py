@@ -4,9 +4,9 @@ A :class:`WorkerSubject` is what the tests call when grading a submission. Every
 crosses a pipe as plain data. Nothing of the reference is reachable from the worker:
 it runs a copy of three modules (``worker.py``, ``calling.py``, ``plain.py``) on a
 ``sys.path`` of the Python installation and its site-packages only, and its
-``solutions`` is a façade served by the grader (:mod:`autograder.facade`). Around it,
+``solutions`` is a façade served by the grader (:mod:`autograder.sandbox.served`). Around it,
 one of two isolations (``--isolation``; ``auto`` takes the first that works here,
-probed once per process by :mod:`autograder.isolation`, which also builds bubblewrap's
+probed once per process by :mod:`autograder.sandbox.bubblewrap`, which also builds bubblewrap's
 arguments and the worker's view of the installed packages):
 
 ``bwrap``
@@ -20,7 +20,7 @@ arguments and the worker's view of the installed packages):
 ``process``
     where namespaces are refused (a stock Docker seccomp profile): Landlock (only Python
     and its packages readable, TCP closed), seccomp (no network sockets, no ptrace) and a
-    non-dumpable grader (:mod:`autograder.jail`), no capability (bounding set emptied and
+    non-dumpable grader (:mod:`autograder.sandbox.confinement`), no capability (bounding set emptied and
     every capability dropped when root starts it), the ``--sandbox-user`` when grading as
     root (without one, the worker keeps uid 0, without any capability, inside Landlock; the
     Python installation may not be reachable by another user); the report says when none of
@@ -66,8 +66,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from . import jail
-from .isolation import (PROJECT_PACKAGES, boot_command, bwrap_arguments, bwrap_command, nobody_ids,
+from . import confinement as jail
+from .bubblewrap import (PROJECT_PACKAGES, boot_command, bwrap_arguments, bwrap_command, nobody_ids,
                         python_executable, resolve_isolation, site_dirs, user_ids, worker_code)
 from .limits import MEMORY_MB, SUBMISSION_TIMEOUT, TIMEOUT
 
@@ -263,16 +263,16 @@ class WorkerSubject:
     def _load_refused() -> dict:
         """name -> reference function the worker may not call while the submission loads: every
         exercise's, the questions' answers included (no answer may come back at load time)."""
-        from .registry import EXERCISES
+        from ..engine.registry import EXERCISES
         return {n: f for ex in EXERCISES.values() for n, f in getattr(ex, "functions", {}).items()}
 
     @staticmethod
     def _refused(ex) -> dict:
         """name -> reference function the worker may not call while ``ex`` is graded: every
-        exercise's function of its chapter and of the later ones (see :mod:`autograder.facade`),
+        exercise's function of its chapter and of the later ones (see :mod:`autograder.sandbox.served`),
         and every question's answer (a question is answered by a literal, never built on)."""
-        from .questions import Question
-        from .registry import EXERCISES
+        from ..engine.questions import Question
+        from ..engine.registry import EXERCISES
         return {n: f for other in EXERCISES.values()
                 if other.chapter >= ex.chapter or isinstance(other, Question)
                 for n, f in getattr(other, "functions", {}).items()}
@@ -385,7 +385,7 @@ class WorkerSubject:
 
     def begin_exercise(self, ex_id: str) -> None:
         """Start the next exercise in a fresh child of the loaded worker, with a fresh time budget."""
-        from .registry import EXERCISES
+        from ..engine.registry import EXERCISES
         self.end_exercise()
         self.failure = self.load_failure
         if self.load_failure:
@@ -509,7 +509,7 @@ class WorkerSubject:
         exercise together get at most its CPU budget (``timeout`` seconds of the grader's CPU
         time); a call that would take longer is stopped (:func:`bounded`) and answered with
         an error."""
-        from . import facade
+        from . import served as facade
         op = request.get("op")
         began, cpu = time.monotonic(), time.thread_time()
         try:
@@ -583,8 +583,8 @@ class WorkerSubject:
         if state == "reference":
             return {"status": "error",
                     "error": f"`{name}` is the reference solution imported from solutions, which scores zero"}
-        from . import facade
-        from .plain import decode
+        from . import served as facade
+        from ..worker.plain import decode
         TOTALS["calls"] += 1
         message = json.dumps({"op": "call", "name": name, "request": request}, separators=(",", ":"))
         self.sent |= facade.functions_sent(request)
@@ -730,7 +730,7 @@ def one_cpu(cpu: int | None = None):
     60 µs on these virtual machines, 8 µs on the same CPU); on one, grading a complete
     submission costs about a third less CPU time (``benchmarks/grading.py``). Nothing
     changes where this thread is already bound to one CPU (a batch job, see
-    :func:`autograder.batch.grade_many`) or where affinity cannot be set.
+    :func:`autograder.instructor.batch.grade_many`) or where affinity cannot be set.
     """
     pinned = False
     try:

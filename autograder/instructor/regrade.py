@@ -24,7 +24,7 @@ class Previous:
     parts: dict[str, float]          # test title (from JSON reports) or exercise id (from a CSV) -> points
     seed: int | None = None
     exercises: list[str] = field(default_factory=list)    # the exercises it was graded on
-    lateness: object = None          # its autograder.policy.Lateness, if a late policy applied
+    lateness: object = None          # its autograder.instructor.late.Lateness, if a late policy applied
 
 
 @dataclass
@@ -40,8 +40,8 @@ class Change:
 
 
 def _lateness_from(late: dict | None):
-    """The :class:`~autograder.policy.Lateness` a report or gradebook row recorded, or None."""
-    from .policy import Lateness, parse_time
+    """The :class:`~autograder.instructor.late.Lateness` a report or gradebook row recorded, or None."""
+    from .late import Lateness, parse_time
     if not late or late.get("days") in (None, ""):
         return None
     when = lambda t: parse_time(t) if t else None  # noqa: E731
