@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .engine.diagnosis import run_exercise
-from .loader import SubmissionError, read_submission
-from .engine.questions import Question, sources_by_file
-from .engine.registry import FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, Exercise, Outcome
+from .loader import SubmissionError, read_submission, sources_by_file
+from .engine.questions import Question
+from .engine.registry import EXERCISES, FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, Exercise, Outcome
+from .sandbox.refusals import Refusals
 from .sandbox.subject import Limits, WorkerSubject, one_cpu
 
 
@@ -72,7 +73,6 @@ def lesson_imports(ex: Exercise, status: dict[str, str], defined: set[str]) -> s
     ``momentum_init``): those are the lesson's names, not the student's — no accusation. None
     otherwise (an exercise of the submission's own chapter imported from solutions scores zero
     as the reference)."""
-    from .engine.registry import EXERCISES
     imported = [name for name in ex.functions if status.get(name) == "reference"]
     own = {other.chapter for other in EXERCISES.values() if defined & set(other.functions)}
     if not imported or not own or ex.chapter >= min(own):
@@ -80,6 +80,21 @@ def lesson_imports(ex: Exercise, status: dict[str, str], defined: set[str]) -> s
     names = ", ".join(f"`{name}`" for name in imported)
     return (f"not attempted: {names} is imported from solutions, as the lesson of chapter {min(own)} does "
             "(the reference of an earlier chapter), not defined by your code")
+
+
+def refusals(exercises: dict[str, Exercise]) -> Refusals:
+    """The reference functions of ``exercises`` (every registered one) that the worker may not
+    have the grader run for it. While the submission loads: every exercise's function, the
+    questions' answers included (no answer may come back at load time). While exercise ``ex``
+    is graded: every function of its chapter and of the later ones (see
+    :mod:`autograder.sandbox.served`), and every question's answer (a question is answered by a
+    literal, never built on)."""
+    at_load = {n: f for ex in exercises.values() for n, f in getattr(ex, "functions", {}).items()}
+    by_exercise = {ex.id: {n: f for other in exercises.values()
+                           if other.chapter >= ex.chapter or isinstance(other, Question)
+                           for n, f in getattr(other, "functions", {}).items()}
+                   for ex in exercises.values()}
+    return Refusals(at_load, by_exercise)
 
 
 def failed_report(path, exercises: dict[str, Exercise], seed: int, error: str, seconds: float = 0.0) -> Report:
@@ -96,7 +111,7 @@ def grade_submission(path: str | Path, exercises: dict[str, Exercise], *, seed: 
     start = time.monotonic()
     report = Report(str(path), seed, exercises=list(exercises))
     try:
-        sub = read_submission(path)
+        sub = read_submission(path, {name for ex in EXERCISES.values() for name in ex.functions})
     except SubmissionError as exc:
         return failed_report(path, exercises, seed, f"the submission could not be read: {exc}",
                              time.monotonic() - start)
@@ -106,7 +121,7 @@ def grade_submission(path: str | Path, exercises: dict[str, Exercise], *, seed: 
     if graded and not sub.defined & set(graded):
         report.notes.append("no exercise function is defined in the submission "
                             f"(looked for {', '.join(sorted(graded))})")
-    with one_cpu(), WorkerSubject(sub.cells, graded, limits) as worker:
+    with one_cpu(), WorkerSubject(sub.cells, graded, limits, refusals=refusals(EXERCISES)) as worker:
         report.isolation, report.isolation_detail = worker.isolation.kind, worker.isolation.detail
         worker.start()
         if worker.load_failure:

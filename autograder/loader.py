@@ -47,6 +47,7 @@ import symtable
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Collection
 
 MAX_BYTES = 20 * 1024 * 1024         # one file of a submission (a notebook with its images)
 MAX_TOTAL_BYTES = 40 * 1024 * 1024   # all the files of a submission together
@@ -195,6 +196,19 @@ def submission_files(path: str | Path, notes: list[str] | None = None) -> list[t
     if not found:
         raise SubmissionError(f"{path} holds no .ipynb or .py file")
     return sorted(found, key=lambda item: item[0])
+
+
+def sources_by_file(path) -> list[list[str]]:
+    """The code cells of each file of a submission, as written, file by file in name order (a
+    notebook's code cells, a ``.py`` file as one cell), read as :func:`read_submission` reads
+    them (a question's answer is read from these). Raises ``SubmissionError`` as it does."""
+    return [[code for _, code in _notebook_cells(file, text)] if file.suffix == ".ipynb" else [text]
+            for file, text in submission_files(path)]
+
+
+def submission_sources(path) -> list[str]:
+    """Every code cell of a submission, as written, in the order of :func:`sources_by_file`."""
+    return [code for sources in sources_by_file(path) for code in sources]
 
 
 class Scope:
@@ -431,15 +445,12 @@ def _with_lines(text: str, kept: list[ast.stmt]):
     return out
 
 
-def read_submission(path: str | Path, graded: set[str] | None = None) -> Submission:
+def read_submission(path: str | Path, graded: Collection[str] = frozenset()) -> Submission:
     """Read a notebook, a ``.py`` file or a folder of them and select the code grading runs.
 
-    ``graded`` names the functions that will be graded (default: those of every registered
-    exercise); a skipped assignment that one of them reads is named in the notes.
+    ``graded`` names the functions that will be graded (the grader passes every registered
+    exercise's); a skipped assignment that one of them reads is named in the notes.
     """
-    if graded is None:
-        from .engine.registry import EXERCISES
-        graded = {name for ex in EXERCISES.values() for name in ex.functions}
     path = Path(path)
     sub = Submission(path)
     code_bytes = 0

@@ -33,9 +33,16 @@ def pytest_configure(config):
     if path is not None:
         from autograder.loader import SubmissionError, read_submission
         try:
-            config._olf_submission = read_submission(path)
+            config._olf_submission = read_submission(path, {n for ex in load_exercises().values() for n in ex.functions})
         except SubmissionError as exc:
             raise pytest.UsageError(f"--submission {path}: {exc}") from None
+
+
+@pytest.fixture(scope="session")
+def run_test():
+    """How a graded test is run on the student's code: the one the grader uses."""
+    from autograder.engine.diagnosis import run_test
+    return run_test
 
 
 @pytest.fixture(scope="session")
@@ -49,11 +56,12 @@ def _worker(request):
     if sub is None:
         yield None
         return
+    from autograder.grade import refusals
     from autograder.sandbox.subject import WorkerSubject
     from autograder.engine.questions import Question
     graded = {name: ex.module for ex in load_exercises().values() if not isinstance(ex, Question)
               for name in ex.functions}
-    with WorkerSubject(sub.cells, graded) as worker:
+    with WorkerSubject(sub.cells, graded, refusals=refusals(load_exercises())) as worker:
         worker.start()
         yield worker
 
@@ -63,7 +71,8 @@ def student(request, _worker):
     if _worker is None:
         pytest.skip(SKIP_REASON)
     test = request.function.graded_test
-    from autograder.engine.questions import Question, submission_sources
+    from autograder.engine.questions import Question
+    from autograder.loader import submission_sources
     if isinstance(test.exercise, Question):      # a literal answer, read here: no code of it runs
         return test.exercise.subject_from(submission_sources(request.config.getoption("--submission")))
     _worker.begin_exercise(test.exercise.id)

@@ -46,7 +46,7 @@ import numpy as np  # noqa: E402
 from autograder.instructor.batch import grade_many  # noqa: E402
 from autograder.feedback import check  # noqa: E402
 from autograder.framework import load_exercises  # noqa: E402
-from autograder.grade import grade_submission  # noqa: E402
+from autograder.grade import grade_submission, refusals  # noqa: E402
 from autograder.lessons import solved_notebook  # noqa: E402
 from autograder.loader import read_submission  # noqa: E402
 from autograder.sandbox.bubblewrap import ISOLATIONS, resolve_isolation  # noqa: E402
@@ -90,7 +90,7 @@ def lessons_with_exercises(folder: Path, exercises) -> dict[int, Path]:
 def start_worker(cells, graded, limits=Limits()) -> None:
     """Start a worker on ``cells`` (it runs their imports and definitions) and stop it."""
     names = {name: ex.module for ex in graded.values() for name in ex.functions}
-    with WorkerSubject(cells, names, limits) as worker:
+    with WorkerSubject(cells, names, limits, refusals=refusals(load_exercises())) as worker:
         worker.start()
 
 

@@ -11,6 +11,7 @@ from autograder.sandbox import subject as sandbox
 from autograder.instructor.batch import _bind_job
 from autograder.framework import load_exercises, select
 from autograder.grade import grade_submission
+from autograder.sandbox.refusals import Refusals
 from autograder.sandbox.subject import Limits, current_cpu, one_cpu
 
 CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
@@ -36,7 +37,8 @@ def test_the_worker_follows_the_grader_to_its_cpu():
     from autograder.engine.namespace import Namespace
     from autograder.engine.registry import EXERCISES
     load_exercises()
-    with sandbox.WorkerSubject([("s.py", "s.py", PRINTS_ITS_CPUS)], {"mse_loss": "solutions.losses"}, Limits()) as worker:
+    with sandbox.WorkerSubject([("s.py", "s.py", PRINTS_ITS_CPUS)], {"mse_loss": "solutions.losses"}, Limits(),
+                                refusals=Refusals()) as worker:
         worker.start()
         with one_cpu(CPUS[-1]):
             worker.begin_exercise("ex1_1")

@@ -8,15 +8,12 @@ modified its inputs, and turns a bad response into one of the errors below.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import numpy as np
 
 from ..worker.calling import invoke
 from ..worker.plain import describe, encode, to_plain
-
-if TYPE_CHECKING:
-    from .registry import Exercise
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -98,9 +95,12 @@ class Value:
 
 
 class Namespace:
-    """``ns.<function>(...)`` for scenarios: encodes arguments, checks for mutation, wraps results."""
+    """``ns.<function>(...)`` for scenarios: encodes arguments, checks for mutation, wraps results.
 
-    def __init__(self, subject, exercise: "Exercise"):
+    ``exercise`` is the :class:`~autograder.engine.registry.Exercise` whose functions the
+    scenario calls (its ``id``, ``functions`` and ``parameters(name)``)."""
+
+    def __init__(self, subject, exercise):
         self._subject, self._exercise, self._calls = subject, exercise, {}
 
     def __getattr__(self, name: str):

@@ -127,20 +127,6 @@ def read_answer(sources, name: str, choices: tuple | None = None) -> Answer:
     return literal_answer(found, name, choices)
 
 
-def sources_by_file(path) -> list[list[str]]:
-    """The code cells of each file of a submission, as written, file by file in name order (a
-    notebook's code cells, a ``.py`` file as one cell), read as
-    :func:`autograder.loader.read_submission` reads them. Raises ``SubmissionError`` as it does."""
-    from ..loader import _notebook_cells, submission_files
-    return [[code for _, code in _notebook_cells(file, text)] if file.suffix == ".ipynb" else [text]
-            for file, text in submission_files(path)]
-
-
-def submission_sources(path) -> list[str]:
-    """Every code cell of a submission, as written, in the order of :func:`sources_by_file`."""
-    return [code for sources in sources_by_file(path) for code in sources]
-
-
 class AnswerSubject:
     """A subject that answers a question's one call with the submission's literal answer."""
 

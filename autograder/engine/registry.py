@@ -211,9 +211,9 @@ def _register(ex: Exercise) -> None:
 
 
 def _pytest_wrapper(test: Test):
-    """The scenario as a pytest test with the fixtures ``student`` and ``seed`` (see pytest_plugin)."""
-    def wrapper(student, seed):
-        from .diagnosis import run_test
+    """The scenario as a pytest test with the fixtures ``student``, ``seed`` and ``run_test``
+    (:func:`autograder.engine.diagnosis.run_test`, handed over by the pytest plugin)."""
+    def wrapper(student, seed, run_test):
         outcome = run_test(test, student, seed)
         if not outcome.passed:
             raise AssertionError(f"{outcome.title}: {outcome.message}")
@@ -227,9 +227,10 @@ def _pytest_wrapper(test: Test):
     return wrapper
 
 
-def load_exercises() -> dict[str, Exercise]:
-    """Import every ``autograder/tests/test_*.py`` module (which registers its exercises)."""
-    from .. import tests
+def load_exercises(package: str = "autograder.tests") -> dict[str, Exercise]:
+    """Import every ``test_*.py`` module of the graded tests' ``package`` (which registers its
+    exercises): the course's graded tests are named, never imported by a statement here."""
+    tests = importlib.import_module(package)
     for info in pkgutil.iter_modules(tests.__path__):
         if info.name.startswith("test_"):
             importlib.import_module(f"{tests.__name__}.{info.name}")

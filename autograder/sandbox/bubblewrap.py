@@ -24,9 +24,9 @@ from . import confinement as jail
 from .limits import TMP_MB
 
 ISOLATIONS = ("auto", "bwrap", "process")
-WORKER_FILES = ("main.py", "calling.py", "plain.py")
 PROJECT_PACKAGES = ("solutions", "autograder")
 WORKER_DIR = Path(__file__).resolve().parent.parent / "worker"
+WORKER_FILES = tuple(sorted(p.name for p in WORKER_DIR.glob("*.py")))    # the worker's whole folder
 
 
 class IsolationError(RuntimeError):
@@ -54,7 +54,7 @@ def _private_dir(path: Path) -> bool:
 
 @lru_cache(maxsize=None)
 def worker_code() -> str:
-    """A folder holding the package ``olfworker`` (the worker's three modules), readable by all.
+    """A folder holding the package ``olfworker`` (the files of ``autograder/worker``), readable by all.
 
     Shared by every worker of this user and version (content-addressed in the temporary
     directory), never holding anything of the reference.
@@ -67,7 +67,7 @@ def worker_code() -> str:
         return str(path)
     fresh = Path(tempfile.mkdtemp(prefix=f"olf-worker-{os.getuid()}-new-"))
     (fresh / "olfworker").mkdir()
-    for name, data in {"__init__.py": b"", **files}.items():
+    for name, data in files.items():
         (fresh / "olfworker" / name).write_bytes(data)
         (fresh / "olfworker" / name).chmod(0o644)
     for d in (fresh, fresh / "olfworker"):

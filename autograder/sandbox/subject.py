@@ -69,6 +69,7 @@ from dataclasses import dataclass
 from . import confinement as jail
 from .bubblewrap import (PROJECT_PACKAGES, boot_command, bwrap_arguments, bwrap_command, nobody_ids,
                         python_executable, resolve_isolation, site_dirs, user_ids, worker_code)
+from .refusals import Refusals
 from .limits import MEMORY_MB, SUBMISSION_TIMEOUT, TIMEOUT
 
 #: What the workers of this process did, for ``benchmarks/grading.py``: calls of submitted
@@ -161,8 +162,8 @@ class WorkerSubject:
 
     label = "your code"
 
-    def __init__(self, cells, graded: dict[str, str], limits: Limits = Limits()):
-        self.cells, self.graded, self.limits = cells, graded, limits
+    def __init__(self, cells, graded: dict[str, str], limits: Limits = Limits(), *, refusals: Refusals):
+        self.cells, self.graded, self.limits, self.refusals = cells, graded, limits, refusals
         self.timeout = limits.timeout
         ids = user_ids(limits.user)
         self.isolation = resolve_isolation(limits.isolation, limits.user)
@@ -259,24 +260,6 @@ class WorkerSubject:
                     paths.append(entry.path)
         return paths
 
-    @staticmethod
-    def _load_refused() -> dict:
-        """name -> reference function the worker may not call while the submission loads: every
-        exercise's, the questions' answers included (no answer may come back at load time)."""
-        from ..engine.registry import EXERCISES
-        return {n: f for ex in EXERCISES.values() for n, f in getattr(ex, "functions", {}).items()}
-
-    @staticmethod
-    def _refused(ex) -> dict:
-        """name -> reference function the worker may not call while ``ex`` is graded: every
-        exercise's function of its chapter and of the later ones (see :mod:`autograder.sandbox.served`),
-        and every question's answer (a question is answered by a literal, never built on)."""
-        from ..engine.questions import Question
-        from ..engine.registry import EXERCISES
-        return {n: f for other in EXERCISES.values()
-                if other.chapter >= ex.chapter or isinstance(other, Question)
-                for n, f in getattr(other, "functions", {}).items()}
-
     def _spawn(self) -> None:
         """Start the worker process: it imports numpy and waits for the submission."""
         self.tmp = tempfile.mkdtemp(prefix="olf-worker-")
@@ -334,7 +317,7 @@ class WorkerSubject:
             spare.proc = None
         self.budget = self.budget_given = min(WALL_FACTOR * self.timeout, max(0.0, self.ends - time.monotonic()))
         self.callback_left = self.timeout
-        self.refused, self.sent, self.in_exercise = self._load_refused(), set(), False
+        self.refused, self.sent, self.in_exercise = self.refusals.at_load, set(), False
         reply = self._request({"op": "load", "cells": self.cells, "graded": list(self.graded),
                                "cpus": _cpus()}, "loading the submission")
         if reply is None:
@@ -385,7 +368,6 @@ class WorkerSubject:
 
     def begin_exercise(self, ex_id: str) -> None:
         """Start the next exercise in a fresh child of the loaded worker, with a fresh time budget."""
-        from ..engine.registry import EXERCISES
         self.end_exercise()
         self.failure = self.load_failure
         if self.load_failure:
@@ -401,8 +383,7 @@ class WorkerSubject:
             if self.load_failure:
                 self.failure = self.load_failure
                 return
-        ex = EXERCISES.get(ex_id)
-        self.refused = self._refused(ex) if ex is not None else self._load_refused()
+        self.refused = self.refusals.during(ex_id)
         self.sent = set()
         left = max(0.0, self.ends - time.monotonic())
         self.budget = self.budget_given = min(WALL_FACTOR * self.timeout, left)
@@ -766,7 +747,7 @@ def prestart(limits: Limits = Limits()) -> None:
     submission).
     """
     try:
-        worker = WorkerSubject([], {}, limits)
+        worker = WorkerSubject([], {}, limits, refusals=Refusals())     # the adopter's refusals apply
         worker._spawn()
     except Exception:  # noqa: BLE001 - the grading itself will report what is wrong
         worker = None
