@@ -9,7 +9,7 @@ grades the notebook, ``.py`` file or folder ``PATH`` in a sandboxed worker, exac
 graded test: a failed item's message is the student's feedback. Each item is marked with
 its exercise id (``-m "ex5_3 or ex5_4"``) and ``points(n)``. Without ``--submission`` the
 graded tests are skipped: the reference is checked against its own tests by
-``tests/test_meta.py``, not here.
+``tests/grader/test_meta.py``, not here.
 """
 import pytest
 

@@ -32,7 +32,7 @@ class Chapter(NamedTuple):
 
 
 # The one list of chapters. The table above, README.md, _toc.yml, book/intro.md, book/api.md and
-# pyproject.toml's description are checked against it by tests/test_registry.py.
+# pyproject.toml's description are checked against it by tests/grader/test_registry.py.
 CHAPTERS = (
     Chapter(1, "losses", "Loss functions", "losses"),
     Chapter(2, "gradient_descent", "Gradient descent", "gradient descent"),

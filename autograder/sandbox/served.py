@@ -10,12 +10,12 @@ object, no expected value — and the answers that the exercise being graded may
 on are refused: every exercise's function of its own chapter and of later ones, and any
 helper that runs one of them inside (``bfgs`` runs ``bfgs_update``); using them scores
 zero. A chapter builds on the answers of the chapters before it, as its lesson does
-(``tests/test_isolation.py`` checks that every lesson imports only those).
+(``tests/grader/test_isolation.py`` checks that every lesson imports only those).
 
 The exception is :data:`OPEN`: objectives whose code is no secret (test functions such as
 Rosenbrock's, none of them an exercise's answer, nothing but numpy inside). The worker
 gets their source and runs its own copy, instead of asking the grader at every call (about
-760 round trips a complete submission). ``tests/test_isolation.py`` holds them to that.
+760 round trips a complete submission). ``tests/grader/test_isolation.py`` holds them to that.
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ FILES = {
     "lesson.ipynb": "lessons/{NN}_{name}.ipynb",
     "solution.py.tmpl": "solutions/{name}.py",
     "graded_test.py.tmpl": "autograder/tests/test_{name}.py",
-    "ref_test.py.tmpl": "tests/test_ref_{name}.py",
+    "ref_test.py.tmpl": "tests/reference/test_ref_{name}.py",
 }
 
 

@@ -2,5 +2,5 @@
 code is called (:mod:`.calling`) and the plain data that crosses the pipe (:mod:`.plain`).
 
 The sandbox is given this folder as the package ``olfworker``: its modules import only
-each other, numpy and the standard library (``tests/test_architecture.py``).
+each other, numpy and the standard library (``tests/grader/test_architecture.py``).
 """
