@@ -53,97 +53,11 @@ _SKIPPED_PARTS = ("__pycache__",)
 _SKIPPED_SUFFIXES = (".pyc", ".pyo")
 _DATE = (1980, 1, 1, 0, 0, 0)      # the earliest date a zip can hold: the same bytes every build
 
-SETUP_SH = r"""#!/usr/bin/env bash
-# Gradescope runs this once, as root, in /autograder/source (the unpacked zip) when it
-# builds the autograder image: a Python >= 3.11 (installed with apt if the image has
-# none), a virtual environment in /autograder/venv, and this project installed into it.
-set -euo pipefail
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-VENV="$ROOT/venv"
-export DEBIAN_FRONTEND=noninteractive
-
-find_python() {
-  local p
-  for p in python3 python3.13 python3.12 python3.11; do
-    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-      command -v "$p"
-      return 0
-    fi
-  done
-  return 1
-}
-
-apt_install() {
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@"
-}
-
-if ! PY="$(find_python)"; then
-  echo "setup.sh: no Python >= 3.11 on this image; installing one with apt"
-  apt_install python3.11 python3.11-venv || apt_install python3 python3-venv
-  PY="$(find_python)" || { echo "setup.sh: could not install Python >= 3.11" >&2; exit 1; }
-fi
-echo "setup.sh: using $PY ($("$PY" --version 2>&1))"
-
-if ! "$PY" -m venv --clear "$VENV"; then
-  # Debian and Ubuntu ship venv/ensurepip in a separate package.
-  rm -rf "$VENV"
-  apt_install "python$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')-venv" python3-venv
-  "$PY" -m venv --clear "$VENV"
-fi
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir --upgrade pip
-"$VENV/bin/python" -m pip install --disable-pip-version-check --no-cache-dir "$HERE"
-# Import the grader and every graded test once, so that a missing piece fails the
-# image build rather than every submission.
-(cd / && "$VENV/bin/python" -c "from autograder.framework import load_exercises; print(len(load_exercises()), 'exercises')")
-# Readable (not writable) by everyone, so that submissions can run as an unprivileged user ...
-chmod a+rx "$ROOT" && chmod -R a+rX "$VENV"
-# ... but for the project itself: the reference (and the graded tests) stay root's alone, in the
-# installed copy and in this unpacked source, so that no sandbox user can read them.
-SITE="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-for p in "$SITE/solutions" "$SITE/autograder" "$HERE"; do
-  if [ -e "$p" ]; then chmod -R go-rwx "$p"; fi
-done
-"""
-
-RUN_AUTOGRADER = r"""#!/usr/bin/env bash
-# Gradescope runs this for every submission, as root, in /autograder: it grades the files in
-# $AUTOGRADER_ROOT/submission and writes $AUTOGRADER_ROOT/results/results.json.
-#
-# The grader's report comes from its standard output, never from a file the submission could
-# touch; results.json is replaced only after grading, when no process of the submission is
-# left, by a fresh temporary file renamed over it (so anything the submission wrote there is
-# overwritten). Everything is in a function so that bash has read the whole script before it
-# runs any of it.
-main() {
-  set -u
-  __ENV__
-  local root="${AUTOGRADER_ROOT:-/autograder}"
-  local python="${PYTHON:-}"
-  if [ -z "$python" ]; then
-    if [ -x "$root/venv/bin/python" ]; then python="$root/venv/bin/python"; else python=python3; fi
-  fi
-  local results="$root/results"
-  local report status
-  report="$("$python" -P -m autograder grade "$root/submission" --format gradescope __OPTIONS__)"
-  status=$?
-  case "$report" in
-    "{"*"}") ;;
-    *)
-      echo "run_autograder: the grader failed (exit status $status); see the log above" >&2
-      report='{"score": 0, "output": "The autograder could not grade this submission (internal error, exit status '"$status"'). Your instructors can see the details in the autograder log.", "tests": []}'
-      ;;
-  esac
-
-  [ -d "$results" ] || { rm -f -- "$results"; mkdir -p -- "$results"; }
-  rm -rf -- "$results/results.json"
-  local tmp
-  tmp="$(mktemp "$results/.results.XXXXXXXX")" || return 1
-  printf '%s\n' "$report" > "$tmp" && chmod 644 "$tmp" && mv -fT -- "$tmp" "$results/results.json"
-}
-main "$@"
-exit $?
-"""
+#: ``setup.sh`` and ``run_autograder`` as template files (as otter-grader keeps them):
+#: ``run_autograder``'s ``__OPTIONS__`` and ``__ENV__`` are filled in when the zip is built.
+FILES = Path(__file__).resolve().parent / "gradescope_files"
+SETUP_SH = (FILES / "setup.sh").read_text()
+RUN_AUTOGRADER = (FILES / "run_autograder").read_text()
 
 
 def _options(patterns, timeout: float, memory_mb: int, sandbox_user: str | None = None, visibility=(),
