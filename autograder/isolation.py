@@ -284,7 +284,9 @@ def _resolve_isolation(requested: str = "auto", user: str | None = None) -> Isol
                 who = "a user of its own per worker (the grader runs as root)"
             return Isolation("bwrap", "bwrap: own mount, PID, network, IPC and UTS namespaces; a read-only view "
                              "of Python and its packages only (no project files); "
-                             f"private /tmp of {TMP_MB} MB; no capabilities; {who}; resource limits")
+                             f"private /tmp of {TMP_MB} MB; no capabilities; {who}; "
+                             + ("a seccomp allow-list; " if jail.seccomp_filter() is not None else "")
+                             + "resource limits")
         if requested == "bwrap":
             raise IsolationError(f"bubblewrap cannot isolate the worker here: {problem}")
     held = []
@@ -299,7 +301,8 @@ def _resolve_isolation(requested: str = "auto", user: str | None = None) -> Isol
             f"who can read it), with bubblewrap, or with a Python installed where every user can read it")
     if landlock:
         held.append("Landlock (only Python and its packages readable, no TCP)")
-    held.append("seccomp (no network sockets, no ptrace)" if jail.seccomp_filter() is not None
+    held.append("seccomp (an allow-list: no network sockets, no ptrace, no namespaces)"
+                if jail.seccomp_filter() is not None
                 else "no seccomp (pyseccomp or libseccomp missing)")
     if own:
         who = "a user of its own per worker" + (

@@ -8,7 +8,8 @@ unprivileged jails, applied between fork and exec of the worker.
   leave it (ABI ≥ 6). The reference is then unreadable even to the grader's own user.
 * **seccomp** (through ``pyseccomp`` and libseccomp when both are there): an allow-list
   (:data:`SYSCALLS`); no socket but ``AF_UNIX``, no ``ptrace``, ``process_vm_*``, namespaces,
-  ``mount``, ``keyctl``, ``bpf``, ``setuid`` ... (ENOSYS).
+  ``mount``, ``keyctl``, ``bpf``, ``setuid`` ... (ENOSYS). Under ``bwrap`` too, compiled
+  (:func:`seccomp_program`) for bubblewrap's ``--seccomp``.
 * The grader makes itself non-dumpable, so a worker of the same user cannot open its
   ``/proc/<pid>/mem``, ``environ`` or ``cwd``.
 * **Capabilities**: a worker started by root empties its bounding and ambient sets, locks
@@ -164,9 +165,10 @@ SYSCALLS = (
 _CLONE_NAMESPACES = 0x7E020000 | 0x80          # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME
 
 
-def seccomp_filter():
-    """A seccomp filter (not loaded yet): the system calls of :data:`SYSCALLS`, ``clone`` without
-    a new namespace, ``socket``/``socketpair`` for ``AF_UNIX`` only; any other call fails with ENOSYS.
+def seccomp_filter(extra: tuple[str, ...] = ()):
+    """A seccomp filter (not loaded yet): the system calls of :data:`SYSCALLS` and ``extra``,
+    ``clone`` without a new namespace, ``socket``/``socketpair`` for ``AF_UNIX`` only; any other
+    call fails with ENOSYS.
 
     ``None`` when ``pyseccomp`` or libseccomp is missing.
     """
@@ -175,7 +177,7 @@ def seccomp_filter():
 
         import pyseccomp as sc
         filt = sc.SyscallFilter(sc.ERRNO(errno.ENOSYS))
-        for call in SYSCALLS:
+        for call in SYSCALLS + tuple(extra):
             try:
                 filt.add_rule(sc.ALLOW, call)
             except Exception:  # noqa: BLE001 - not a system call of this architecture
@@ -186,6 +188,22 @@ def seccomp_filter():
         return filt
     except Exception:  # noqa: BLE001 - ImportError, OSError (no libseccomp), RuntimeError ...
         return None
+
+
+def seccomp_program(extra: tuple[str, ...] = ()) -> int | None:
+    """:func:`seccomp_filter` compiled to BPF, readable from the returned descriptor (a pipe,
+    as bubblewrap's ``--seccomp FD`` reads it); ``None`` without seccomp here."""
+    filt = seccomp_filter(extra)
+    if filt is None:
+        return None
+    r, w = os.pipe()
+    try:
+        with os.fdopen(w, "wb") as f:
+            filt.export_bpf(f)
+    except Exception:  # noqa: BLE001 - RuntimeError/OSError from libseccomp: no filter then
+        os.close(r)
+        return None
+    return r
 
 
 def make_undumpable() -> bool:
@@ -311,16 +329,21 @@ def kill_uid(uid: int, seconds: float = 2.0) -> None:
     """Kill every process of ``uid`` (a worker's own user) until none is left, however it detached
     itself and whoever its parent is now; it cannot fork faster than it is killed for long
     (``RLIMIT_NPROC``), nor change its user (no capability)."""
+    _kill_until_none(lambda: processes_of(uid), seconds, pause=0.002)
+
+
+def _kill_until_none(find, seconds: float, pause: float = 0.0) -> None:
+    """SIGKILL every pid ``find()`` returns, again and again, until it returns none (or ``seconds`` pass)."""
     import signal
     import time
     ends = time.monotonic() + seconds
-    while (pids := processes_of(uid)) and time.monotonic() < ends:
+    while (pids := find()) and time.monotonic() < ends:
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-        time.sleep(0.002)
+        time.sleep(pause)
 
 
 # --- a process bound per worker (a pids cgroup) -----------------------------------------------
@@ -498,12 +521,4 @@ def descendants(pid: int) -> list[int]:
 
 def kill_descendants(pid: int, seconds: float = 2.0) -> None:
     """Kill every descendant of the subreaper ``pid`` until none is left (or ``seconds`` pass)."""
-    import signal
-    import time
-    ends = time.monotonic() + seconds
-    while (pids := descendants(pid)) and time.monotonic() < ends:
-        for p in pids:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+    _kill_until_none(lambda: descendants(pid), seconds)

@@ -14,12 +14,14 @@ arguments and the worker's view of the installed packages):
     as root, all but the user namespace, and the worker then becomes ``--sandbox-user``,
     or a user of its own, for good before anything else runs); a read-only view of only ``/usr``, the Python
     installation, each site-packages folder (with the project's packages masked) and the
-    worker's code; a private ``/tmp`` (``TMP_MB``); no capabilities; dies with the grader. Its
+    worker's code; a private ``/tmp`` (``TMP_MB``); no capabilities; the seccomp allow-list of
+    ``process`` (``--seccomp``); dies with the grader. Its
     arguments come through a pipe (``--args``), so not even ``/proc/1/cmdline`` names a
     path of the grader's.
 ``process``
     where namespaces are refused (a stock Docker seccomp profile): Landlock (only Python
-    and its packages readable, TCP closed), seccomp (no network sockets, no ptrace) and a
+    and its packages readable, TCP closed), seccomp (an allow-list: no network sockets, no
+    ptrace, no namespaces; :data:`autograder.jail.SYSCALLS`) and a
     non-dumpable grader (:mod:`autograder.jail`), no capability (bounding set emptied and
     every capability dropped when root starts it, but ``CAP_DAC_READ_SEARCH`` inside Landlock
     where the worker's user cannot reach Python), the ``--sandbox-user`` or a user of its own
@@ -241,8 +243,11 @@ class WorkerSubject:
             env.update(HOME="/tmp", MPLCONFIGDIR="/tmp/.matplotlib")
             if self.drops:                    # grading as root: the worker is never root, even inside
                 env.update(OLF_UID=str(self.uid), OLF_GID=str(self.gid))
+            seccomp_fd = jail.seccomp_program(("setgroups", "setgid", "setuid"))   # the worker drops to its user
+            if seccomp_fd is not None:
+                options += ["--seccomp", str(seccomp_fd)]
             cmd, args_fd = bwrap_command(options, [*python, boot_command("/olf/code", inside, req_r, resp_w)])
-            return cmd, env, (req_r, resp_w, args_fd)
+            return cmd, env, (req_r, resp_w, args_fd) + ((seccomp_fd,) if seccomp_fd is not None else ())
         env.update(HOME=self.tmp, MPLCONFIGDIR=os.path.join(self.tmp, ".matplotlib"))   # nothing shared
         if jail.landlock_abi():
             self._landlock = jail.Landlock(read=self._readable(), write=[self.tmp, "/dev/null"],

@@ -279,10 +279,12 @@ def main(request_fd: int, response_fd: int) -> None:
 
     def begin(message: dict) -> None:
         follow(message)
+        parent = getpid()
         child = fork()
         if child == 0:
             owner[0] = getpid()
-            prctl(1, 9, 0, 0, 0)
+            if prctl(1, 9, 0, 0, 0) == 0 and os.getppid() != parent:   # the worker died before
+                exit_now(0)
             try:
                 cpu = max(1, int(message["cpu"] + 0.999))
                 resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))

@@ -45,12 +45,14 @@ What the isolation promises against one submission harming others (issue 19, ite
   (``--sandbox-user`` a user who can read Python, bubblewrap, a readable Python), never running
   the worker as root. Under ``bwrap`` the worker has no capability (its bounding set keeps
   ``CAP_SETUID``/``CAP_SETGID``, unusable by a non-root process with ``no_new_privs``).
-* **seccomp** (item 8, ``process`` only). An allow-list (``jail.SYSCALLS``), measured on the
+* **seccomp** (item 8, both isolations). An allow-list (``jail.SYSCALLS``), measured on the
   graded tests with Python, numpy/OpenBLAS, SciPy and torch (CPU); every other call fails with
   ENOSYS: sockets but ``AF_UNIX``, ``ptrace``, ``process_vm_*``, namespaces (``unshare``,
   ``setns``, ``clone`` with a ``CLONE_NEW*`` flag; ``clone3`` falls back to ``clone``),
-  ``mount``, ``keyctl``/``add_key``, ``bpf``, ``io_uring``, the ``setuid`` family. ``bwrap``
-  loads no filter: its namespaces, its own user and no capability stand in for it.
+  ``mount``, ``keyctl``/``add_key``, ``bpf``, ``io_uring``, the ``setuid`` family (allowed
+  under ``bwrap`` only, where the worker drops to its user itself and then has no capability
+  to use them). Under ``bwrap`` bubblewrap loads it (``--seccomp``) just before the worker's
+  interpreter starts.
 * **Older kernels.** On a kernel without user namespaces ``auto`` falls back to ``process``
   (everything above without a PID namespace). On one without Landlock ABI 6 (kernel < 6.12) a
   ``process`` worker's signals and abstract Unix sockets are not scoped: its own user (no
@@ -645,6 +647,22 @@ def test_the_worker_holds_no_capability(isolation, tmp_path):
     assert_only_ex1_1_lost(grade(tmp_path, f"ALLOWED = {allowed}\n" + CAPABLE, isolation))
 
 
+def test_a_root_grader_never_runs_a_worker_as_root_without_landlock(monkeypatch):
+    """Where the worker's own user cannot reach the Python installation (here: under ``/root``)
+    and no Landlock would confine the capability that reaches it, ``process`` refuses to grade,
+    naming the fixes; it never falls back to uid 0."""
+    from autograder import isolation, jail
+    if os.geteuid() != 0:
+        pytest.skip("a user of its own per worker needs a grader running as root")
+    monkeypatch.setattr(jail, "landlock_abi", lambda: 0)
+    try:
+        held = isolation._resolve_isolation.__wrapped__("process", None)
+    except IsolationError as exc:                       # Python out of reach (as here)
+        assert "--sandbox-user" in str(exc)
+        return
+    assert "uid 0" not in held.detail and "a user of its own per worker" in held.detail, held.detail
+
+
 ROOT_OR_NEIGHBOUR = GOOD_GRAD + '''
 import os
 
@@ -693,13 +711,12 @@ def mse_loss(y_pred, y):
 '''
 
 
-def test_seccomp_allows_only_what_grading_needs(tmp_path):
-    """``process`` only: bubblewrap loads no seccomp filter (its namespaces and dropped
-    capabilities stand in for it; see the docstring above)."""
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_seccomp_allows_only_what_grading_needs(isolation, tmp_path):
     from autograder import jail
     if jail.seccomp_filter() is None:
         pytest.skip("no seccomp here (pyseccomp or libseccomp missing)")
-    assert_only_ex1_1_lost(grade(tmp_path, OUTSIDE_THE_ALLOW_LIST, "process"))
+    assert_only_ex1_1_lost(grade(tmp_path, OUTSIDE_THE_ALLOW_LIST, isolation))
 
 
 @pytest.mark.parametrize("isolation", ISOLATIONS)
