@@ -180,7 +180,9 @@ def rmsprop_update(params, grads, state, *, lr=1e-2, rho=0.99, eps=1e-8):
         \theta_{t} = \theta_{t-1} - \eta\, \frac{g_t}{\sqrt{s_t} + \epsilon}
 
     Unlike AdaGrad's sum, the moving average forgets old gradients (over about
-    :math:`1/(1-\rho)` steps), so the step size does not decay to zero.
+    :math:`1/(1-\rho)` steps): the per-coordinate learning rate
+    :math:`\eta/(\sqrt{s_t}+\epsilon)` follows the current size of the gradients instead
+    of shrinking towards zero as AdaGrad's does.
 
     Parameters
     ----------

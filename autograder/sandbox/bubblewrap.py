@@ -40,6 +40,7 @@ class Isolation:
     kind: str
     detail: str
     hides_reference: bool = True
+    read_search: bool = False        # a ``process`` worker of its own uid keeps CAP_DAC_READ_SEARCH to reach Python
 
 
 # --- what the worker sees -----------------------------------------------------------------------
@@ -231,24 +232,18 @@ def user_ids(user: str | None) -> tuple[int, int] | None:
     return entry.pw_uid, entry.pw_gid
 
 
-def nobody_ids() -> tuple[int, int] | None:
-    """``nobody``'s ids when the grader runs as root (bubblewrap's worker then becomes nobody), else None."""
-    if os.geteuid() != 0:
-        return None
-    import pwd
+def _readable_by(path: str, ids: tuple[int, int], test: tuple[str, ...] = ("-r",)) -> bool:
     try:
-        entry = pwd.getpwnam("nobody")
-        return entry.pw_uid, entry.pw_gid
-    except KeyError:
-        return 65534, 65534
-
-
-def _readable_by(path: str, ids: tuple[int, int]) -> bool:
-    try:
-        return subprocess.run(["test", "-r", path], user=ids[0], group=ids[1], extra_groups=[],
+        return subprocess.run(["test", *test, path], user=ids[0], group=ids[1], extra_groups=[],
                               cwd="/", stdin=subprocess.DEVNULL, capture_output=True).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return True
+
+
+def _python_reachable_by(ids: tuple[int, int]) -> bool:
+    """Whether ``ids`` can run the interpreter and read its library and site-packages."""
+    return _readable_by(python_executable(), ids, ("-x",)) and all(
+        _readable_by(d, ids, ("-r", d, "-a", "-x")) for d in (os.path.realpath(sys.base_prefix), *site_dirs()))
 
 
 def _reference_file() -> str | None:
@@ -273,34 +268,52 @@ def _resolve_isolation(requested: str = "auto", user: str | None = None) -> Isol
     Raises
     ------
     IsolationError
-        ``requested`` is ``bwrap`` and bubblewrap cannot run here.
+        ``requested`` is ``bwrap`` and bubblewrap cannot run here; or the grader is root, no
+        ``--sandbox-user`` is named, another user cannot reach the Python installation and no
+        Landlock would confine a worker allowed to read it (``process``).
     """
     if requested not in ISOLATIONS:
         raise ValueError(f"isolation must be one of {', '.join(ISOLATIONS)}, not {requested!r}")
     ids = user_ids(user)
     who = f"user {user}" if user else "the grader's user"
     if requested in ("auto", "bwrap"):
-        inside = ids or nobody_ids()
+        inside = ids or ((jail.WORKER_UID_BASE - 1,) * 2 if os.geteuid() == 0 else None)
         problem = _bwrap_problem(inside)
         if problem is None:
             if ids is None and inside is not None:
-                who = "user nobody (the grader runs as root)"
+                who = "a user of its own per worker (the grader runs as root)"
             return Isolation("bwrap", "bwrap: own mount, PID, network, IPC and UTS namespaces; a read-only view "
                              "of Python and its packages only (no project files); "
-                             f"private /tmp of {TMP_MB} MB; no capabilities; {who}; resource limits")
+                             f"private /tmp of {TMP_MB} MB; no capabilities; {who}; "
+                             + ("a seccomp allow-list; " if jail.seccomp_filter() is not None else "")
+                             + "resource limits")
         if requested == "bwrap":
             raise IsolationError(f"bubblewrap cannot isolate the worker here: {problem}")
     held = []
     landlock = jail.landlock_abi() > 0
+    own = ids is None and os.geteuid() == 0         # root without --sandbox-user: a uid of its own per worker
+    read_search = own and not _python_reachable_by((jail.WORKER_UID_BASE - 1,) * 2)
+    if read_search and not landlock:
+        raise IsolationError(
+            f"the process isolation would run the worker as root: the Python installation "
+            f"({os.path.realpath(sys.base_prefix)}) is out of reach of an unprivileged user and this kernel has "
+            f"no Landlock to confine a worker that may read everything; grade with --sandbox-user USER (a user "
+            f"who can read it), with bubblewrap, or with a Python installed where every user can read it")
     if landlock:
         held.append("Landlock (only Python and its packages readable, no TCP)")
-    held.append("seccomp (no network sockets, no ptrace)" if jail.seccomp_filter() is not None
+    held.append("seccomp (an allow-list: no network sockets, no ptrace, no namespaces)"
+                if jail.seccomp_filter() is not None
                 else "no seccomp (pyseccomp or libseccomp missing)")
-    held += ["a non-dumpable grader", "no capabilities", who + (" (uid 0)" if ids is None and os.geteuid() == 0 else ""),
+    if own:
+        who = "a user of its own per worker" + (
+            " (holding only CAP_DAC_READ_SEARCH, inside Landlock, to reach the Python installation)"
+            if read_search else "")
+    held += ["a non-dumpable grader", "no capabilities" if not read_search else "no other capability", who,
              "resource limits"]
     reference = _reference_file()
-    hidden = landlock or (ids is not None and reference is not None and not _readable_by(reference, ids))
+    probe = (jail.WORKER_UID_BASE - 1,) * 2 if own else ids
+    hidden = landlock or (probe is not None and reference is not None and not _readable_by(reference, probe))
     if not hidden:
         held.append("WARNING: the reference files are readable by the worker (no Landlock here; "
                     "grade as root with --sandbox-user and the reference unreadable to that user)")
-    return Isolation("process", "process: " + "; ".join(held), hidden)
+    return Isolation("process", "process: " + "; ".join(held), hidden, read_search)

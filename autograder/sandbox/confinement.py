@@ -6,13 +6,20 @@ unprivileged jails, applied between fork and exec of the worker.
   whose file names it may list but not read) and its own code, and write only its
   temporary folder; TCP is closed (ABI ≥ 4) and signals and abstract sockets cannot
   leave it (ABI ≥ 6). The reference is then unreadable even to the grader's own user.
-* **seccomp** (through ``pyseccomp`` and libseccomp when both are there): no socket but
-  ``AF_UNIX``, no ``ptrace``, no ``process_vm_readv``/``process_vm_writev``.
+* **seccomp** (through ``pyseccomp`` and libseccomp when both are there): an allow-list
+  (:data:`SYSCALLS`); no socket but ``AF_UNIX``, no ``ptrace``, ``process_vm_*``, namespaces,
+  ``mount``, ``keyctl``, ``bpf``, ``setuid`` ... (ENOSYS). Under ``bwrap`` too, compiled
+  (:func:`seccomp_program`) for bubblewrap's ``--seccomp``.
 * The grader makes itself non-dumpable, so a worker of the same user cannot open its
   ``/proc/<pid>/mem``, ``environ`` or ``cwd``.
 * **Capabilities**: a worker started by root empties its bounding and ambient sets, locks
   ``SECBIT_NOROOT`` and drops every capability (:func:`clear_bounding_set`,
-  :func:`drop_capabilities`), so uid 0 without ``--sandbox-user`` holds none, now or after exec.
+  :func:`drop_capabilities`) but, where its user cannot reach the Python installation and
+  Landlock holds, ``CAP_DAC_READ_SEARCH`` (ambient: reads, confined by Landlock).
+* **A user of its own per worker** (:func:`worker_ids`) when the grader is root and no
+  ``--sandbox-user`` is named: its ``RLIMIT_NPROC`` is a bound of its own, and closing the
+  worker kills every process of that user (:func:`kill_uid`). A worker dies with the thread
+  that started it (:func:`die_with_parent`).
 * **A pids cgroup per worker** (:class:`PidsGroup`, under ``bwrap`` too) where the grader can
   make one: a bound on its processes of its own, and every one of them killed at the end;
   without one, the worker is a child subreaper and the grader kills its tree
@@ -26,6 +33,7 @@ from __future__ import annotations
 import ctypes
 import os
 import socket
+import threading
 from functools import lru_cache
 
 _SYS_CREATE, _SYS_ADD_RULE, _SYS_RESTRICT = 444, 445, 446      # x86_64 and aarch64 alike
@@ -113,20 +121,89 @@ class Landlock:
             os.close(ruleset)
 
 
-def seccomp_filter():
-    """A seccomp filter (not loaded yet): no network sockets, no ptrace, no reading other processes.
+# The system calls a worker may make (x86_64 and aarch64 names; a name this architecture lacks is
+# skipped), measured on Python, numpy/OpenBLAS, SciPy and torch (CPU) running the graded tests.
+# Every other call fails with ENOSYS (so the C library falls back, as from ``clone3`` to ``clone``):
+# among them every socket but ``AF_UNIX``, ``ptrace``, ``process_vm_*``, ``open_by_handle_at``,
+# ``mount``/``unshare``/``setns``/namespaces in ``clone``, ``keyctl``/``add_key``, ``bpf``,
+# ``perf_event_open``, ``io_uring_*``, ``userfaultfd``, the ``setuid`` family, modules, reboot.
+SYSCALLS = (
+    # files (Landlock decides which)
+    "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2",
+    "open", "openat", "close", "close_range", "lseek", "stat", "fstat", "lstat", "newfstatat", "statx",
+    "statfs", "fstatfs", "access", "faccessat", "faccessat2", "readlink", "readlinkat", "getdents",
+    "getdents64", "getcwd", "chdir", "fchdir", "mkdir", "mkdirat", "rmdir", "unlink", "unlinkat", "rename",
+    "renameat", "renameat2", "link", "linkat", "symlink", "symlinkat", "chmod", "fchmod", "fchmodat",
+    "truncate", "ftruncate", "fallocate", "fsync", "fdatasync", "flock", "fcntl", "dup", "dup2", "dup3",
+    "pipe", "pipe2", "utimensat", "umask", "fadvise64", "sendfile", "copy_file_range", "ioctl",
+    "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr", "memfd_create",
+    # memory
+    "brk", "mmap", "munmap", "mprotect", "mremap", "madvise", "mincore", "msync", "membarrier",
+    "get_mempolicy", "set_mempolicy", "mbind",          # OpenBLAS and torch place their memory
+    # processes and threads (clone without new namespaces; see seccomp_filter)
+    "fork", "vfork", "execve", "execveat", "exit", "exit_group", "wait4", "waitid", "kill", "tkill",
+    "tgkill", "getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid", "getresuid",
+    "getresgid", "getgroups", "getpgid", "getpgrp", "getsid", "setsid", "setpgid", "set_tid_address",
+    "set_robust_list", "get_robust_list", "rseq", "arch_prctl", "prctl", "capget", "futex", "futex_waitv",
+    "sched_yield", "sched_getaffinity", "sched_setaffinity", "sched_getparam", "sched_getscheduler",
+    "sched_get_priority_max", "sched_get_priority_min", "getpriority", "setpriority",
+    "getrlimit", "setrlimit", "prlimit64", "getrusage", "times",
+    # signals, time, waiting
+    "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending", "rt_sigsuspend", "rt_sigtimedwait",
+    "rt_sigqueueinfo", "rt_tgsigqueueinfo", "sigaltstack", "restart_syscall", "pause", "alarm",
+    "nanosleep", "clock_nanosleep", "clock_gettime", "clock_getres", "gettimeofday", "time",
+    "getitimer", "setitimer", "timer_create", "timer_settime", "timer_gettime", "timer_getoverrun",
+    "timer_delete", "timerfd_create", "timerfd_settime", "timerfd_gettime", "eventfd", "eventfd2",
+    "signalfd", "signalfd4", "poll", "ppoll", "select", "pselect6", "epoll_create", "epoll_create1",
+    "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2",
+    # the machine, randomness
+    "uname", "sysinfo", "getrandom", "getcpu",
+    # Unix sockets only (socket and socketpair: see seccomp_filter)
+    "connect", "bind", "listen", "accept", "accept4", "sendto", "recvfrom", "sendmsg", "recvmsg",
+    "sendmmsg", "recvmmsg", "getsockname", "getpeername", "setsockopt", "getsockopt", "shutdown",
+)
+_CLONE_NAMESPACES = 0x7E020000 | 0x80          # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME
+
+
+def seccomp_filter(extra: tuple[str, ...] = ()):
+    """A seccomp filter (not loaded yet): the system calls of :data:`SYSCALLS` and ``extra``,
+    ``clone`` without a new namespace, ``socket``/``socketpair`` for ``AF_UNIX`` only; any other
+    call fails with ENOSYS.
 
     ``None`` when ``pyseccomp`` or libseccomp is missing.
     """
     try:
+        import errno
+
         import pyseccomp as sc
-        filt = sc.SyscallFilter(sc.ALLOW)
-        filt.add_rule(sc.ERRNO(1), "socket", sc.Arg(0, sc.NE, socket.AF_UNIX))
-        for call in ("ptrace", "process_vm_readv", "process_vm_writev"):
-            filt.add_rule(sc.ERRNO(1), call)
+        filt = sc.SyscallFilter(sc.ERRNO(errno.ENOSYS))
+        for call in SYSCALLS + tuple(extra):
+            try:
+                filt.add_rule(sc.ALLOW, call)
+            except Exception:  # noqa: BLE001 - not a system call of this architecture
+                pass
+        filt.add_rule(sc.ALLOW, "clone", sc.Arg(0, sc.MASKED_EQ, _CLONE_NAMESPACES, 0))
+        for call in ("socket", "socketpair"):
+            filt.add_rule(sc.ALLOW, call, sc.Arg(0, sc.EQ, socket.AF_UNIX))
         return filt
     except Exception:  # noqa: BLE001 - ImportError, OSError (no libseccomp), RuntimeError ...
         return None
+
+
+def seccomp_program(extra: tuple[str, ...] = ()) -> int | None:
+    """:func:`seccomp_filter` compiled to BPF, readable from the returned descriptor (a pipe,
+    as bubblewrap's ``--seccomp FD`` reads it); ``None`` without seccomp here."""
+    filt = seccomp_filter(extra)
+    if filt is None:
+        return None
+    r, w = os.pipe()
+    try:
+        with os.fdopen(w, "wb") as f:
+            filt.export_bpf(f)
+    except Exception:  # noqa: BLE001 - RuntimeError/OSError from libseccomp: no filter then
+        os.close(r)
+        return None
+    return r
 
 
 def make_undumpable() -> bool:
@@ -161,27 +238,112 @@ def _last_cap() -> int:
         return 63
 
 
-def clear_bounding_set() -> None:
-    """Empty the capability bounding set and the ambient set, and lock root out of regaining
-    capabilities at ``exec`` (securebits ``NOROOT``): a process started by root keeps its uid 0
-    but can never hold a capability again. Needs ``CAP_SETPCAP`` (call it before giving up
-    root); without it (a grader that is not root) there is nothing to clear and it does nothing."""
+CAP_DAC_READ_SEARCH = 2
+_PR_SET_PDEATHSIG, _PR_CAP_AMBIENT_RAISE, _SECBIT_KEEP_CAPS = 1, 2, 0x10
+
+
+def clear_bounding_set(keep: tuple[int, ...] = ()) -> None:
+    """Empty the capability bounding set (but ``keep``) and the ambient set, and lock root out of
+    regaining capabilities at ``exec`` (securebits ``NOROOT``): a process started by root can
+    never hold a capability again but ``keep``. Needs ``CAP_SETPCAP`` (call it before giving up
+    root); without it (a grader that is not root) there is nothing to clear and it does nothing.
+    With ``keep``, the permitted set survives the next ``setuid`` (``SECBIT_KEEP_CAPS``) for
+    :func:`drop_capabilities` to keep those as ambient capabilities."""
     libc = _libc()
     for cap in range(_last_cap() + 1):
-        libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
+        if cap not in keep:
+            libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
     libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
-    libc.prctl(_PR_SET_SECUREBITS, _SECUREBITS, 0, 0, 0)
+    libc.prctl(_PR_SET_SECUREBITS, 0x01 | 0x02 | _SECBIT_KEEP_CAPS if keep else _SECUREBITS, 0, 0, 0)
 
 
-def drop_capabilities() -> None:
-    """Drop every effective, permitted and inheritable capability of this process (``capset``)
-    and set ``no_new_privs``; raises OSError if the kernel refuses."""
+def drop_capabilities(keep: tuple[int, ...] = ()) -> None:
+    """Drop every effective, permitted and inheritable capability of this process but ``keep``
+    (``capset``), which become ambient (kept across ``exec`` by a process that is not root), and
+    set ``no_new_privs``; raises OSError if the kernel refuses."""
     libc = _libc()
     data = (_CapData * 2)()
+    for cap in keep:
+        bit = 1 << (cap % 32)
+        data[cap // 32].effective |= bit
+        data[cap // 32].permitted |= bit
+        data[cap // 32].inheritable |= bit
     if libc.capset(ctypes.byref(_CapHeader(_CAP_VERSION_3, 0)), data) < 0:
         raise OSError(ctypes.get_errno(), "capset")
+    for cap in keep:
+        if libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0:
+            raise OSError(ctypes.get_errno(), "PR_CAP_AMBIENT_RAISE")
     if libc.prctl(38, 1, 0, 0, 0) < 0:                          # PR_SET_NO_NEW_PRIVS
         raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS")
+
+
+def die_with_parent() -> None:
+    """Be killed when the thread that started this process ends (``PR_SET_PDEATHSIG``): call it
+    after the last change of user, which clears it."""
+    _libc().prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0)
+
+
+# --- a user of its own per worker (a grader running as root) -----------------------------------
+
+WORKER_UID_BASE = 2**30       # no account uses these (nor /etc/subuid's usual 100000 + 65536 k ranges)
+_PER_GRADER = 255
+
+
+class _Counter:
+    value = 0
+    lock = threading.Lock()
+
+
+def worker_ids() -> tuple[int, int]:
+    """A user and group id of its own for the next worker of this grader: ``WORKER_UID_BASE``
+    + 255 × (the grader's pid) + a counter, so graders running side by side never share one; a
+    uid is used again only after 255 workers of its grader, each killed with every process of
+    its uid when it was closed (:func:`kill_uid`)."""
+    with _Counter.lock:
+        _Counter.value = _Counter.value % _PER_GRADER + 1
+        uid = WORKER_UID_BASE + _PER_GRADER * (os.getpid() % 2**22) + _Counter.value - 1
+    return uid, uid
+
+
+def processes_of(uid: int) -> list[int]:
+    """Every living process whose real, effective or saved user is ``uid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", "rb") as f:
+                status = f.read()
+        except OSError:
+            continue
+        at = status.find(b"\nUid:")
+        state = status.find(b"\nState:")
+        if at < 0 or status[state + 8:state + 10].strip() in (b"Z", b"X"):
+            continue
+        if str(uid).encode() in status[at + 5:status.find(b"\n", at + 1)].split()[:3]:
+            found.append(int(entry))
+    return found
+
+
+def kill_uid(uid: int, seconds: float = 2.0) -> None:
+    """Kill every process of ``uid`` (a worker's own user) until none is left, however it detached
+    itself and whoever its parent is now; it cannot fork faster than it is killed for long
+    (``RLIMIT_NPROC``), nor change its user (no capability)."""
+    _kill_until_none(lambda: processes_of(uid), seconds, pause=0.002)
+
+
+def _kill_until_none(find, seconds: float, pause: float = 0.0) -> None:
+    """SIGKILL every pid ``find()`` returns, again and again, until it returns none (or ``seconds`` pass)."""
+    import signal
+    import time
+    ends = time.monotonic() + seconds
+    while (pids := find()) and time.monotonic() < ends:
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(pause)
 
 
 # --- a process bound per worker (a pids cgroup) -----------------------------------------------
@@ -359,12 +521,4 @@ def descendants(pid: int) -> list[int]:
 
 def kill_descendants(pid: int, seconds: float = 2.0) -> None:
     """Kill every descendant of the subreaper ``pid`` until none is left (or ``seconds`` pass)."""
-    import signal
-    import time
-    ends = time.monotonic() + seconds
-    while (pids := descendants(pid)) and time.monotonic() < ends:
-        for p in pids:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+    _kill_until_none(lambda: descendants(pid), seconds)

@@ -12,18 +12,20 @@ arguments and the worker's view of the installed packages):
 ``bwrap``
     bubblewrap: its own mount, PID, network, IPC and UTS namespaces (``--unshare-all``;
     as root, all but the user namespace, and the worker then becomes ``--sandbox-user``,
-    or ``nobody``, for good before anything else runs); a read-only view of only ``/usr``, the Python
+    or a user of its own, for good before anything else runs); a read-only view of only ``/usr``, the Python
     installation, each site-packages folder (with the project's packages masked) and the
-    worker's code; a private ``/tmp`` (``TMP_MB``); no capabilities; dies with the grader. Its
+    worker's code; a private ``/tmp`` (``TMP_MB``); no capabilities; the seccomp allow-list of
+    ``process`` (``--seccomp``); dies with the grader. Its
     arguments come through a pipe (``--args``), so not even ``/proc/1/cmdline`` names a
     path of the grader's.
 ``process``
     where namespaces are refused (a stock Docker seccomp profile): Landlock (only Python
-    and its packages readable, TCP closed), seccomp (no network sockets, no ptrace) and a
+    and its packages readable, TCP closed), seccomp (an allow-list: no network sockets, no
+    ptrace, no namespaces; :data:`autograder.sandbox.confinement.SYSCALLS`) and a
     non-dumpable grader (:mod:`autograder.sandbox.confinement`), no capability (bounding set emptied and
-    every capability dropped when root starts it), the ``--sandbox-user`` when grading as
-    root (without one, the worker keeps uid 0, without any capability, inside Landlock; the
-    Python installation may not be reachable by another user); the report says when none of
+    every capability dropped when root starts it, but ``CAP_DAC_READ_SEARCH`` inside Landlock
+    where the worker's user cannot reach Python), the ``--sandbox-user`` or a user of its own
+    when grading as root, a worker that dies with the grader; the report says when none of
     these can keep the reference unreadable.
 
 A worker can be started ahead of time (:func:`prestart`: ``grade`` starts the first one
@@ -33,8 +35,10 @@ Both add resource limits (memory, file size, processes), a capped output and a f
 temporary directory (its ``HOME`` and ``MPLCONFIGDIR``: no folder is shared between workers);
 where the grader can make one, each worker has a pids cgroup of its own (at most
 ``jail.PIDS_MAX`` processes; every process in it killed when the worker is closed, however
-it detached itself), else ``--sandbox-user``'s ``RLIMIT_NPROC`` bounds that user's workers
-together and, under ``process``, the worker is a subreaper whose tree the grader kills; the grader and its worker take turns on one CPU (:func:`one_cpu`).
+it detached itself), else ``RLIMIT_NPROC``: ``jail.PIDS_MAX`` for a worker of its own user
+(root's grader), 256 for ``--sandbox-user``'s workers together; under ``process`` the worker
+is also a subreaper whose tree the grader kills, and every process of a worker's own user is
+killed with it; the grader and its worker take turns on one CPU (:func:`one_cpu`).
 Each exercise runs in a fresh child of the loaded worker with a budget of CPU time
 (``timeout``; a loaded machine does not eat it) and, for code that waits instead, of
 ``WALL_FACTOR`` times as much wall-clock time spent waiting for the worker (the grader's
@@ -67,7 +71,7 @@ import time
 from dataclasses import dataclass
 
 from . import confinement as jail
-from .bubblewrap import (PROJECT_PACKAGES, boot_command, bwrap_arguments, bwrap_command, nobody_ids,
+from .bubblewrap import (PROJECT_PACKAGES, boot_command, bwrap_arguments, bwrap_command,
                         python_executable, resolve_isolation, site_dirs, user_ids, worker_code)
 from .refusals import Refusals
 from .limits import MEMORY_MB, SUBMISSION_TIMEOUT, TIMEOUT
@@ -167,7 +171,8 @@ class WorkerSubject:
         self.timeout = limits.timeout
         ids = user_ids(limits.user)
         self.isolation = resolve_isolation(limits.isolation, limits.user)
-        self.drops = ids is not None           # the worker gives up the grader's user for --sandbox-user
+        self.own_uid = ids is None and os.geteuid() == 0   # root's workers: each a uid of its own (_spawn)
+        self.drops = ids is not None or self.own_uid       # the worker gives up the grader's user
         self.uid, self.gid = ids if ids else (os.getuid(), os.getgid())
         self.proc = None
         self._pids = None                      # the worker's pids cgroup (jail.PidsGroup), where one can be made
@@ -204,22 +209,25 @@ class WorkerSubject:
                 resource.setrlimit(limit, (value, value))
             except (ValueError, OSError):
                 pass
-        if self.drops and not bounded:        # shared by that user's workers: the fallback
+        if self.drops and not bounded:        # the fallback: per worker for its own uid, else per --sandbox-user
+            nproc = jail.PIDS_MAX if self.own_uid else 256
             try:
-                resource.setrlimit(resource.RLIMIT_NPROC, (256, 256))
+                resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
             except (ValueError, OSError):
                 pass
         if self.isolation.kind == "bwrap":    # the worker itself drops to the user, inside
             return
         if not bounded:                       # no cgroup: its detached descendants stay in its tree
             jail.become_subreaper()
-        if os.geteuid() == 0:                 # no capability ever again, even as uid 0
-            jail.clear_bounding_set()
+        keep = (jail.CAP_DAC_READ_SEARCH,) if self.own_uid and self.isolation.read_search else ()
+        if os.geteuid() == 0:                 # no capability ever again (but keep), even as uid 0
+            jail.clear_bounding_set(keep)
         if self.drops:                        # give up root for good
             os.setgroups([])
             os.setgid(self.gid)
             os.setuid(self.uid)
-        jail.drop_capabilities()
+        jail.drop_capabilities(keep)
+        jail.die_with_parent()
         if self._landlock is not None:
             self._landlock.apply()
         if self._seccomp is not None:
@@ -234,11 +242,13 @@ class WorkerSubject:
         if self.isolation.kind == "bwrap":
             options, inside = bwrap_arguments(site_dirs(), worker_code(), os.geteuid() == 0)
             env.update(HOME="/tmp", MPLCONFIGDIR="/tmp/.matplotlib")
-            ids = (self.uid, self.gid) if self.limits.user is not None else nobody_ids()
-            if ids is not None:               # grading as root: the worker is never root, even inside
-                env.update(OLF_UID=str(ids[0]), OLF_GID=str(ids[1]))
+            if self.drops:                    # grading as root: the worker is never root, even inside
+                env.update(OLF_UID=str(self.uid), OLF_GID=str(self.gid))
+            seccomp_fd = jail.seccomp_program(("setgroups", "setgid", "setuid"))   # the worker drops to its user
+            if seccomp_fd is not None:
+                options += ["--seccomp", str(seccomp_fd)]
             cmd, args_fd = bwrap_command(options, [*python, boot_command("/olf/code", inside, req_r, resp_w)])
-            return cmd, env, (req_r, resp_w, args_fd)
+            return cmd, env, (req_r, resp_w, args_fd) + ((seccomp_fd,) if seccomp_fd is not None else ())
         env.update(HOME=self.tmp, MPLCONFIGDIR=os.path.join(self.tmp, ".matplotlib"))   # nothing shared
         if jail.landlock_abi():
             self._landlock = jail.Landlock(read=self._readable(), write=[self.tmp, "/dev/null"],
@@ -263,6 +273,9 @@ class WorkerSubject:
     def _spawn(self) -> None:
         """Start the worker process: it imports numpy and waits for the submission."""
         self.tmp = tempfile.mkdtemp(prefix="olf-worker-")
+        if self.own_uid:
+            self.uid, self.gid = jail.worker_ids()
+            jail.kill_uid(self.uid)           # nothing left of an earlier worker of this uid
         if self.uid != os.getuid():
             os.chown(self.tmp, self.uid, self.gid)
         req_r, self.req_w = os.pipe()
@@ -312,7 +325,7 @@ class WorkerSubject:
             self._spawn()
         else:
             for name in ("tmp", "req_w", "resp_r", "proc", "output", "buffer", "read_at", "_landlock", "_seccomp",
-                         "_pids"):
+                         "_pids", "uid", "gid"):
                 setattr(self, name, getattr(spare, name))
             spare.proc = None
         self.budget = self.budget_given = min(WALL_FACTOR * self.timeout, max(0.0, self.ends - time.monotonic()))
@@ -347,6 +360,8 @@ class WorkerSubject:
             pass
         if self._pids is not None:            # and whatever left its process group (setsid, double fork)
             self._pids.kill()
+        if self.own_uid:                      # and every process of its own uid, wherever it went
+            jail.kill_uid(self.uid)
         self.proc.wait()
         if self._pids is not None:
             self._pids.remove()

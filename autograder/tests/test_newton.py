@@ -1,4 +1,4 @@
-"""Graded tests of chapter 7 (Newton's method): ex7_1 .. ex7_6.
+"""Graded tests of chapter 7 (Newton's method): ex7_1 .. ex7_9 (ex7_7 and ex7_8 are questions).
 
 Every scenario calls the student's functions through ``ns`` and returns plain data that
 the grader compares with the reference's (solutions/newton.py). The objectives given to

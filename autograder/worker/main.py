@@ -90,6 +90,11 @@ def main(request_fd: int, response_fd: int) -> None:
     dumps_line, loads_line = json.dumps, json.loads
     getpid, read, write, exit_now, fork, wait4 = os.getpid, os.read, os.write, os._exit, os.fork, os.wait4
     waitstatus_to_exitcode = os.waitstatus_to_exitcode
+    try:                                 # a child of the worker dies with it (PR_SET_PDEATHSIG, SIGKILL)
+        import ctypes
+        prctl = ctypes.CDLL(None).prctl
+    except (OSError, AttributeError):
+        prctl = lambda *args: -1         # noqa: E731
     owner = [getpid()]                   # the process allowed to answer (the zygote, then a child)
     functions: dict = {}               # graded name -> the submission's function
     objects: dict = {}
@@ -274,9 +279,12 @@ def main(request_fd: int, response_fd: int) -> None:
 
     def begin(message: dict) -> None:
         follow(message)
+        parent = getpid()
         child = fork()
         if child == 0:
             owner[0] = getpid()
+            if prctl(1, 9, 0, 0, 0) == 0 and os.getppid() != parent:   # the worker died before
+                exit_now(0)
             try:
                 cpu = max(1, int(message["cpu"] + 0.999))
                 resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))

@@ -222,3 +222,25 @@ def test_the_number_rule(tmp_path):
     path = tmp_path / "99_rule.ipynb"
     path.write_text(json.dumps({"cells": cells, "metadata": {}}), encoding="utf-8")
     assert unbacked_numbers(path) == ["cell 4: 0.175", "cell 4: 3.1416", "cell 7: 5.74"]
+
+
+def _exercise_ids(cells: list[dict]) -> set[str]:
+    """The ids of a lesson's exercises and questions: the tags of their cells."""
+    return {tag for cell in cells for tag in cell.get("metadata", {}).get("tags", [])
+            if re.fullmatch(r"ex\d+_\d+", tag)}
+
+
+def _named(text: str) -> set[str]:
+    """The ids an introduction names, ranges (```ex3_4`–`ex3_6```, ```ex1_1` … `ex1_9```) included."""
+    named = set(re.findall(r"ex\d+_\d+", text))
+    for chapter, first, last in re.findall(r"`ex(\d+)_(\d+)`\s*(?:–|…|\.\.\.|-)\s*`ex\1_(\d+)`", text):
+        named |= {f"ex{chapter}_{n}" for n in range(int(first), int(last) + 1)}
+    return named
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_the_introduction_names_every_exercise_and_question(path):
+    """A student plans the chapter from its first cell: a list missing the questions is stale."""
+    cells = _cells(path)
+    missing = _exercise_ids(cells) - _named(_text(cells[0]["source"]))
+    assert not missing, f"{path.name}: the introduction does not name {sorted(missing)}"

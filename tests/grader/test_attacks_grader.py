@@ -6,44 +6,61 @@ full marks; each runs under both isolations where the worker is involved.
 
 What the isolation promises against one submission harming others (issue 19, items 6-8):
 
-* **Processes** (item 6). Where the grader (root) can make a pids cgroup — cgroup2 if its
-  children get the ``pids`` controller, else the v1 ``pids`` hierarchy — each worker gets its
-  own, at most ``jail.PIDS_MAX`` (64) processes and threads, entered before it runs anything
-  of the submission: a fork bomb (``posix.fork`` past the patched ``os.fork``) fills only its
-  own worker, and ``--sandbox-user``'s ``RLIMIT_NPROC`` (shared by all that user's workers) is
-  then not set. Where no cgroup can be made (a grader that is not root, Gradescope or Docker
-  without a writable ``/sys/fs/cgroup``) a worker is bounded only by ``RLIMIT_NPROC`` of
-  ``--sandbox-user`` (256, shared by that user's workers: one fork bomb can still make a
-  neighbour's worker fail to fork) and, under ``bwrap`` as root, by nothing but its CPU
-  limits; the cases that need a cgroup then skip. A worker that dies before it reads the
-  submission (a refused fork, bubblewrap failing: the grader's side) is started once more.
-* **Leftovers** (item 7). With a cgroup, closing a worker kills every process in it
-  (``cgroup.kill`` on cgroup2; else forks refused and every member killed until none is left),
-  ``setsid()`` and double forks included. Under ``bwrap`` the worker has its own PID namespace
-  and dies with the grader, cgroup or not. Under ``process`` without a cgroup the worker is a
-  child subreaper (``PR_SET_CHILD_SUBREAPER``): a detached descendant stays in its tree, and
-  the grader kills that whole tree (found through ``/proc``) before the worker; a process
-  that detaches and then has its worker die first (the submission kills its own worker, or
-  the grader is killed) is re-parented to init and escapes, bounded by its own ``RLIMIT_CPU``. No folder is shared between workers:
-  ``HOME`` and ``MPLCONFIGDIR`` are inside each worker's private temporary folder.
-* **Root's powers** (item 8). Under ``process`` a worker started by root empties its
-  capability bounding set and ambient set, locks ``SECBIT_NOROOT`` (uid 0 regains nothing at
-  ``exec``), drops every capability (``capset``) and sets ``no_new_privs``, with or without
-  ``--sandbox-user``. Without ``--sandbox-user`` it keeps uid 0 (the Python installation,
-  under ``/root`` here, may be unreachable to any other user): files owned by root, the
-  cgroup's own control files included, stay writable to it where Landlock does not hold, so
-  grade as root with ``--sandbox-user`` there. The seccomp filter is still a deny-list
-  (sockets but ``AF_UNIX``, ``ptrace``, ``process_vm_*``), not an allow-list. Under
-  ``bwrap`` the worker has no capability and is ``nobody`` when the grader is root (its
-  bounding set keeps ``CAP_SETUID``/``CAP_SETGID``, unusable by a non-root process with
-  ``no_new_privs``).
+* **Whose processes** (items 6-8). A grader running as root runs each worker as a user of its
+  own (``jail.worker_ids``: a uid and gid from ``2**30`` on that no account uses, no
+  supplementary group), under both isolations, unless ``--sandbox-user`` names one: a worker
+  is never uid 0 and cannot signal its neighbours or the grader. A grader that is not root
+  runs its workers as itself.
+* **Processes** (item 6). Where the grader (root) can make a pids cgroup (cgroup2 if its
+  children get the ``pids`` controller, else the v1 ``pids`` hierarchy) each worker gets its
+  own, at most ``jail.PIDS_MAX`` (64) processes and threads, entered before it runs anything of
+  the submission. Without one (Gradescope, Docker without a writable ``/sys/fs/cgroup``) a
+  worker of its own user has ``RLIMIT_NPROC`` = ``jail.PIDS_MAX``, which counts that user's
+  processes only: the bound is still its own. A fork bomb (``posix.fork`` past the patched
+  ``os.fork``) then fills only its own worker. Only ``--sandbox-user`` shares a bound (256
+  processes of that user, where no cgroup can be made), and a grader that is not root has none
+  but the CPU limits. A worker that dies before it reads the submission (a refused fork,
+  bubblewrap failing: the grader's side) is started once more.
+* **Leftovers** (item 7). Closing a worker kills every process in its cgroup (``cgroup.kill``
+  on cgroup2; else forks refused and every member killed until none is left) and every
+  process of its own user (found through ``/proc``, whoever its parent is now), ``setsid()``
+  and double forks included, even after the submission killed its own worker. A ``process``
+  worker without a cgroup is also a child subreaper whose tree the grader kills (all that is
+  left to a grader that is not root). When the grader itself is killed (``kill -9``) its
+  workers die with it (``PR_SET_PDEATHSIG``; bubblewrap's ``--die-with-parent``), and so does
+  the worker's child grading an exercise (``PR_SET_PDEATHSIG`` from the worker). Under ``bwrap``
+  everything else dies with the worker's PID namespace; under ``process`` a process the
+  submission detached then outlives the grader, bounded by its ``RLIMIT_CPU``, until a grader
+  with the same pid reuses its uid (whose processes are killed before each start). No folder is
+  shared between workers: ``HOME`` and ``MPLCONFIGDIR`` are inside each worker's private
+  temporary folder.
+* **Capabilities** (item 8). Under ``process`` a worker started by root empties its capability
+  bounding and ambient sets, locks ``SECBIT_NOROOT``, drops every capability and sets
+  ``no_new_privs`` before it becomes its own user. One exception: where that user cannot reach
+  the Python installation (here it lives under ``/root``, mode 700) the worker keeps
+  ``CAP_DAC_READ_SEARCH`` alone, as an ambient capability, and only where Landlock holds
+  (Landlock then limits its reads to Python, its packages and its own folder; the capability
+  grants no write and no signal; ``open_by_handle_at`` is outside the seccomp allow-list);
+  without Landlock such a grader refuses ``process`` with an ``IsolationError`` naming the fixes
+  (``--sandbox-user`` a user who can read Python, bubblewrap, a readable Python), never running
+  the worker as root. Under ``bwrap`` the worker has no capability (its bounding set keeps
+  ``CAP_SETUID``/``CAP_SETGID``, unusable by a non-root process with ``no_new_privs``).
+* **seccomp** (item 8, both isolations). An allow-list (``jail.SYSCALLS``), measured on the
+  graded tests with Python, numpy/OpenBLAS, SciPy and torch (CPU); every other call fails with
+  ENOSYS: sockets but ``AF_UNIX``, ``ptrace``, ``process_vm_*``, namespaces (``unshare``,
+  ``setns``, ``clone`` with a ``CLONE_NEW*`` flag; ``clone3`` falls back to ``clone``),
+  ``mount``, ``keyctl``/``add_key``, ``bpf``, ``io_uring``, the ``setuid`` family (allowed
+  under ``bwrap`` only, where the worker drops to its user itself and then has no capability
+  to use them). Under ``bwrap`` bubblewrap loads it (``--seccomp``) just before the worker's
+  interpreter starts.
 * **Older kernels.** On a kernel without user namespaces ``auto`` falls back to ``process``
-  (everything above without a PID namespace). On one without Landlock ABI 6 (kernel < 6.12)
-  a ``process`` worker's signals and abstract Unix sockets are not scoped: only the separate
-  user (``--sandbox-user``), the dropped capabilities (no ``CAP_KILL``) and seccomp keep it
-  from its neighbours: workers of one user (``--sandbox-user``, or the grader's own user,
-  root included) could signal each other, and the grader when they run as its user. Without Landlock at all (< 5.13) the reference is hidden only when it
-  is unreadable to ``--sandbox-user`` (the report then warns).
+  (everything above without a PID namespace). On one without Landlock ABI 6 (kernel < 6.12) a
+  ``process`` worker's signals and abstract Unix sockets are not scoped: its own user (no
+  ``CAP_KILL``) keeps its signals from neighbours and grader, but workers sharing one
+  ``--sandbox-user`` (or a grader that is not root and its workers) can signal each other and
+  reach each other's abstract sockets. Without Landlock at all (< 5.13) the reference is hidden
+  only when it is unreadable to the worker's user (the report then warns), and a grader that is
+  root needs a Python every user can read (see *Capabilities*).
 
 Not closed here (issue 19):
 
@@ -427,9 +444,20 @@ def _no_pids_cgroup() -> bool:
 @pytest.mark.parametrize("isolation", ISOLATIONS)
 def test_a_fork_bomb_is_bounded_per_worker(isolation, tmp_path):
     if _no_pids_cgroup():
-        pytest.skip("no writable pids cgroup here: a worker is bounded only by RLIMIT_NPROC of --sandbox-user")
+        pytest.skip("no writable pids cgroup here (the case without one follows)")
     report = grade(tmp_path, FORK_BOMB, isolation)
     assert_only_ex1_1_lost(report)
+
+
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_a_fork_bomb_is_bounded_per_worker_without_a_cgroup(isolation, tmp_path, monkeypatch):
+    """Where no cgroup can be made, a worker of root's grader is a user of its own with
+    ``RLIMIT_NPROC`` = ``jail.PIDS_MAX``: the bound is its own, not shared with its neighbours."""
+    from autograder.sandbox import confinement as jail
+    if os.geteuid() != 0:
+        pytest.skip("a user of its own per worker needs a grader running as root")
+    monkeypatch.setattr(jail.PidsGroup, "make", classmethod(lambda cls, limit=jail.PIDS_MAX: None))
+    assert_only_ex1_1_lost(grade(tmp_path, FORK_BOMB, isolation))
 
 
 # --- 7. nothing outlives its grading, nothing is shared between workers ---------------------------
@@ -446,10 +474,10 @@ def _sleepers(token: str) -> list[int]:
     return found
 
 
-def _assert_nothing_left(tmp_path, isolation: str) -> None:
+def _assert_nothing_left(tmp_path, isolation: str, then: str = "") -> None:
     token = f"3599.{os.getpid()}{len(isolation)}"
     source = GOOD_GRAD + f'''
-import os, posix
+import os, posix, signal, time
 
 def mse_loss(y_pred, y):
     """Leave a process behind in a session of its own (a double fork past the patched os.fork)."""
@@ -460,6 +488,7 @@ def mse_loss(y_pred, y):
                 posix.execv("/bin/sleep", ["sleep", "{token}"])
         finally:
             posix._exit(0)
+    {then}
     return -1.0
 '''
     try:
@@ -485,6 +514,76 @@ def test_no_descendant_outlives_its_grading_without_a_cgroup(tmp_path, monkeypat
     from autograder.sandbox import confinement as jail
     monkeypatch.setattr(jail.PidsGroup, "make", classmethod(lambda cls, limit=jail.PIDS_MAX: None))
     _assert_nothing_left(tmp_path, "process")
+
+
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_nothing_outlives_a_worker_killed_by_its_own_submission_without_a_cgroup(isolation, tmp_path, monkeypatch):
+    """The detached process's worker dies first (the submission kills it), so the sleeper is
+    re-parented out of its tree: a worker of root's grader is a user of its own, and closing it
+    kills every process of that user."""
+    from autograder.sandbox import confinement as jail
+    if os.geteuid() != 0:
+        pytest.skip("a user of its own per worker needs a grader running as root")
+    monkeypatch.setattr(jail.PidsGroup, "make", classmethod(lambda cls, limit=jail.PIDS_MAX: None))
+    _assert_nothing_left(tmp_path, isolation, then="time.sleep(0.3); os.kill(os.getppid(), signal.SIGKILL)")
+
+
+def test_no_worker_outlives_a_killed_grader(tmp_path):
+    """``kill -9`` of the grader mid-grading: its workers (``PR_SET_PDEATHSIG``; bubblewrap's
+    ``--die-with-parent``) and the child grading the exercise (``PR_SET_PDEATHSIG`` from the worker)
+    die with it; none is left after 5 s."""
+    from autograder.sandbox import confinement as jail
+    path = tmp_path / "sleeper.py"
+    path.write_text(GOOD_GRAD + "\nimport time\n\ndef mse_loss(y_pred, y):\n    time.sleep(60)\n", encoding="utf-8")
+    for isolation in ISOLATIONS:
+        _limits(isolation)
+        grader = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(path), "--exercise", "ex1_1",
+                                   "--isolation", isolation, "--timeout", "30", "--seed", "1"],
+                                  cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            ends, workers = time.monotonic() + 60, []
+            while time.monotonic() < ends and not _grading(jail.descendants(grader.pid)):
+                time.sleep(0.1)
+            time.sleep(0.5)
+            workers = jail.descendants(grader.pid)
+            assert workers, "the grader never started a worker"
+        finally:
+            grader.kill()
+            grader.wait()
+        ends = time.monotonic() + 5
+        while (alive := [p for p in workers if os.path.exists(f"/proc/{p}") and _state(p) not in "ZX"]) \
+                and time.monotonic() < ends:
+            time.sleep(0.1)
+        for pid in alive:
+            os.kill(pid, 9)
+        assert not alive, (isolation, alive)
+
+
+def _grading(pids: list[int]) -> bool:
+    """Whether one of ``pids`` is a worker's child grading an exercise (a worker forked from a worker)."""
+    def line(pid):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                return f.read()
+        except OSError:
+            return b""
+    return any(b"olfworker" in line(p) and line(p) == line(_parent(p)) for p in pids)
+
+
+def _parent(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return int(f.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0].decode()
+    except (OSError, IndexError):
+        return "X"
 
 
 @pytest.mark.parametrize("isolation", ISOLATIONS)
@@ -520,11 +619,12 @@ CAPABLE = GOOD_GRAD + '''
 import ctypes, os
 
 def mse_loss(y_pred, y):
-    """Win the marks with a capability: one held (capget), one to be regained at exec (in the
-    bounding set of a uid-0 process, PR_CAPBSET_READ), or one used (CAP_CHOWN gives a file away)."""
+    """Win the marks with a capability: one held (capget) but ALLOWED, one to be regained at exec
+    (in the bounding set of a uid-0 process, PR_CAPBSET_READ), or one used (CAP_CHOWN gives a
+    file away)."""
     libc = ctypes.CDLL(None)
     header, sets = (ctypes.c_uint32 * 2)(0x20080522, 0), (ctypes.c_uint32 * 6)()
-    held = libc.capget(header, sets) != 0 or any(sets[i] for i in (0, 1, 3, 4))
+    held = libc.capget(header, sets) != 0 or any(sets[i] & ~ALLOWED for i in (0, 1, 3, 4))
     held = held or (os.getuid() == 0 and any(libc.prctl(23, cap, 0, 0, 0) == 1 for cap in range(64)))
     try:
         open("mine", "w").close()
@@ -540,7 +640,83 @@ def mse_loss(y_pred, y):
 
 @pytest.mark.parametrize("isolation", ISOLATIONS)
 def test_the_worker_holds_no_capability(isolation, tmp_path):
-    assert_only_ex1_1_lost(grade(tmp_path, CAPABLE, isolation))
+    """None at all, but CAP_DAC_READ_SEARCH for a ``process`` worker of its own uid that could not
+    reach the Python installation without it (only inside Landlock; see the docstring above)."""
+    _limits(isolation)
+    allowed = 1 << 2 if resolve_isolation(isolation).read_search else 0
+    assert_only_ex1_1_lost(grade(tmp_path, f"ALLOWED = {allowed}\n" + CAPABLE, isolation))
+
+
+def test_a_root_grader_never_runs_a_worker_as_root_without_landlock(monkeypatch):
+    """Where the worker's own user cannot reach the Python installation (here: under ``/root``)
+    and no Landlock would confine the capability that reaches it, ``process`` refuses to grade,
+    naming the fixes; it never falls back to uid 0."""
+    from autograder.sandbox import bubblewrap as isolation, confinement as jail
+    if os.geteuid() != 0:
+        pytest.skip("a user of its own per worker needs a grader running as root")
+    monkeypatch.setattr(jail, "landlock_abi", lambda: 0)
+    try:
+        held = isolation._resolve_isolation.__wrapped__("process", None)
+    except IsolationError as exc:                       # Python out of reach (as here)
+        assert "--sandbox-user" in str(exc)
+        return
+    assert "uid 0" not in held.detail and "a user of its own per worker" in held.detail, held.detail
+
+
+ROOT_OR_NEIGHBOUR = GOOD_GRAD + '''
+import os
+
+def mse_loss(y_pred, y):
+    """Win the marks as root, or as a user that another process on the machine also runs as
+    (a neighbouring worker it could signal, or the grader)."""
+    me, mine = os.getuid(), 0
+    try:
+        entries = os.listdir("/proc")      # (refused by Landlock: the uid alone decides)
+    except OSError:
+        entries = []
+    for entry in entries:
+        try:
+            mine += entry.isdigit() and os.stat("/proc/" + entry).st_uid == me
+        except OSError:
+            pass
+    if me != 0 and os.geteuid() != 0 and mine <= 3:      # the worker, its exercise's child, this listing
+        return -1.0
+    return float(np.mean((np.asarray(y_pred, dtype=float) - np.asarray(y, dtype=float)) ** 2))
+'''
+
+
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_a_worker_of_a_root_grader_is_a_user_of_its_own(isolation, tmp_path):
+    """Never uid 0, and never a uid shared with a process outside the worker (``nobody``, the grader)."""
+    if os.geteuid() != 0:
+        pytest.skip("a user of its own per worker needs a grader running as root")
+    assert_only_ex1_1_lost(grade(tmp_path, ROOT_OR_NEIGHBOUR, isolation))
+
+
+OUTSIDE_THE_ALLOW_LIST = GOOD_GRAD + '''
+import ctypes, platform
+
+def mse_loss(y_pred, y):
+    """Win the marks with a system call no grading needs: a user namespace of its own (full
+    capabilities inside it), a key in the kernel's keyring, an io_uring (the syscall numbers
+    are x86_64's)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    won = libc.unshare(0x10000000) == 0                                      # CLONE_NEWUSER
+    if platform.machine() == "x86_64":
+        won = won or libc.syscall(248, b"user", b"olf-key", b"x", 1, -3) >= 0   # add_key, session keyring
+        won = won or libc.syscall(425, 8, ctypes.byref((ctypes.c_uint8 * 120)())) >= 0   # io_uring_setup
+    if not won:
+        return -1.0
+    return float(np.mean((np.asarray(y_pred, dtype=float) - np.asarray(y, dtype=float)) ** 2))
+'''
+
+
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_seccomp_allows_only_what_grading_needs(isolation, tmp_path):
+    from autograder.sandbox import confinement as jail
+    if jail.seccomp_filter() is None:
+        pytest.skip("no seccomp here (pyseccomp or libseccomp missing)")
+    assert_only_ex1_1_lost(grade(tmp_path, OUTSIDE_THE_ALLOW_LIST, isolation))
 
 
 @pytest.mark.parametrize("isolation", ISOLATIONS)

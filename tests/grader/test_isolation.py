@@ -63,6 +63,23 @@ for p in places:
             spec.loader.exec_module(module)
             return float(module.mse_loss(y_pred, y))
 ''',
+    "a file handle of the reference (open_by_handle_at: a worker holding CAP_DAC_READ_SEARCH)": '''
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+class Handle(ctypes.Structure):
+    _fields_ = [("size", ctypes.c_uint), ("kind", ctypes.c_int), ("data", ctypes.c_ubyte * 128)]
+handle, mount = Handle(128), ctypes.c_int()
+if libc.name_to_handle_at(-100, (ROOT + "/solutions/losses.py").encode(), ctypes.byref(handle), ctypes.byref(mount), 0):
+    return None
+for place in sys.path + ["/", "/tmp", os.getcwd()]:
+    try:
+        base = os.open(place, os.O_RDONLY)
+    except OSError:
+        continue
+    fd = libc.open_by_handle_at(base, ctypes.byref(handle), 0)
+    if fd >= 0:
+        return os.read(fd, 10) is not None
+''',
     "the reference's path, known from the repository": '''
 import os
 for path in (ROOT + "/solutions/losses.py", ROOT + "/solutions/__pycache__"):
