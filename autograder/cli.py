@@ -13,7 +13,8 @@ from pathlib import Path
 from .files import write_atomic
 from .sandbox.limits import MEMORY_MB, SUBMISSION_TIMEOUT, TIMEOUT
 from .sandbox.bubblewrap import ISOLATIONS, IsolationError, resolve_isolation
-from .sandbox.subject import Limits, prestart
+from .sandbox.limits import Limits
+from .sandbox.subject import prestart
 
 
 def _expand(paths: list[str]) -> list[str]:

@@ -10,7 +10,9 @@ from .loader import SubmissionError, read_submission, sources_by_file
 from .engine.questions import Question
 from .engine.registry import EXERCISES, FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, Exercise, Outcome
 from .sandbox.refusals import Refusals
-from .sandbox.subject import Limits, WorkerSubject, one_cpu
+from .sandbox.cpus import one_cpu
+from .sandbox.limits import Limits
+from .sandbox.subject import WorkerSubject
 
 
 @dataclass

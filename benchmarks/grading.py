@@ -50,7 +50,9 @@ from autograder.grade import grade_submission, refusals  # noqa: E402
 from autograder.lessons import solved_notebook  # noqa: E402
 from autograder.loader import read_submission  # noqa: E402
 from autograder.sandbox.bubblewrap import ISOLATIONS, resolve_isolation  # noqa: E402
-from autograder.sandbox.subject import TOTALS, Limits, WorkerSubject  # noqa: E402
+from autograder.sandbox.conversation import TOTALS  # noqa: E402
+from autograder.sandbox.limits import Limits  # noqa: E402
+from autograder.sandbox.subject import WorkerSubject  # noqa: E402
 
 
 def _cpu() -> tuple[float, float]:

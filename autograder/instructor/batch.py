@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..framework import load_exercises, select
 from ..grade import Report, failed_report, grade_submission
-from ..sandbox.subject import Limits
+from ..sandbox.limits import Limits
 from ..engine.visibility import label
 
 
@@ -43,7 +43,7 @@ def chapters_of(paths: list[str], exercises) -> dict[str, list[str]]:
 
 def _bind_job(counter, jobs: int) -> None:
     """A batch job's first act: take a CPU of its own (the ``k``-th job the ``k``-th CPU), when
-    there are CPUs enough for every job; see :func:`autograder.sandbox.subject.one_cpu`."""
+    there are CPUs enough for every job; see :func:`autograder.sandbox.cpus.one_cpu`."""
     with counter.get_lock():
         k = counter.value
         counter.value += 1

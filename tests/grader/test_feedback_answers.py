@@ -22,7 +22,7 @@ from autograder.instructor.html_report import to_html
 from autograder.sandbox.bubblewrap import IsolationError, resolve_isolation
 from autograder.engine.namespace import Namespace, Value
 from autograder.instructor.report import to_json, to_results, to_text
-from autograder.sandbox.subject import Limits
+from autograder.sandbox.limits import Limits
 
 SEED = 7
 EXERCISES = select(load_exercises(), ["ex1_1"])

@@ -13,7 +13,7 @@ import pytest
 from autograder.instructor.batch import grade_many, write_csv
 from autograder.framework import load_exercises, select
 from autograder.grade import grade_submission
-from autograder.sandbox.subject import Limits
+from autograder.sandbox.limits import Limits
 
 EXERCISES = select(load_exercises(), ["ex1_1", "ex1_2"])
 TIMEOUT = 3.0

@@ -16,7 +16,7 @@ import pytest
 from autograder.framework import load_exercises, select
 from autograder.grade import grade_submission
 from autograder.sandbox.bubblewrap import IsolationError, resolve_isolation
-from autograder.sandbox.subject import Limits
+from autograder.sandbox.limits import Limits
 
 ROOT = Path(__file__).resolve().parents[2]
 EXERCISES = select(load_exercises(), ["ex1_1", "ex1_2"])

@@ -1,4 +1,4 @@
-"""Grading keeps the grader and its worker on one CPU (:func:`autograder.sandbox.subject.one_cpu`):
+"""Grading keeps the grader and its worker on one CPU (:func:`autograder.sandbox.cpus.one_cpu`):
 a call crosses between the two processes thousands of times a submission, and each
 crossing between CPUs costs a wake-up. A batch gives each job a CPU of its own."""
 import multiprocessing
@@ -12,7 +12,8 @@ from autograder.instructor.batch import _bind_job
 from autograder.framework import load_exercises, select
 from autograder.grade import grade_submission
 from autograder.sandbox.refusals import Refusals
-from autograder.sandbox.subject import Limits, current_cpu, one_cpu
+from autograder.sandbox.cpus import current_cpu, one_cpu
+from autograder.sandbox.limits import Limits
 
 CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
 pytestmark = pytest.mark.skipif(len(CPUS) < 2, reason="needs two CPUs")

@@ -108,7 +108,8 @@ def mse_loss_grad(y_pred, y):
 
 def test_sandbox_user_needs_root_and_a_real_user(tmp_path):
     from autograder.sandbox.refusals import Refusals
-    from autograder.sandbox.subject import Limits, WorkerSubject
+    from autograder.sandbox.limits import Limits
+    from autograder.sandbox.subject import WorkerSubject
     if os.geteuid() == 0:
         with pytest.raises(KeyError):
             WorkerSubject([], {}, Limits(user="no-such-user-olf"), refusals=Refusals())

@@ -8,7 +8,7 @@ import pytest
 import autograder.sandbox.served as facade
 from autograder.framework import load_exercises, select
 from autograder.grade import grade_submission
-from autograder.sandbox.subject import Limits
+from autograder.sandbox.limits import Limits
 
 EXERCISES = select(load_exercises(), ["ex1_1", "ex1_2"])
 

@@ -1,0 +1,73 @@
+"""The grader's end of a worker's two pipes: frames out, lines in, each within a deadline.
+
+Both ends are non-blocking, so a worker that stops reading or writing costs a timeout,
+never a hang; a line is at most ``MAX_MESSAGE`` bytes, read in linear time with the
+deadline checked while it streams in.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import time
+
+MAX_MESSAGE = 256 * 2**20    # the largest line a worker may send
+
+
+class Channel:
+    """Writes frames (a 4-byte big-endian length, then JSON) to ``req_w``; reads the worker's
+    lines from ``resp_r``. Both descriptors are non-blocking."""
+
+    def __init__(self, req_w: int, resp_r: int):
+        self.req_w, self.resp_r = req_w, resp_r
+        self.buffer, self.read_at = bytearray(), 0
+
+    def send(self, message, deadline: float) -> None:
+        """Write one frame (a dict, or its JSON text) by ``deadline`` (else ``TimeoutError``)."""
+        data = (message if isinstance(message, str) else json.dumps(message)).encode()
+        view = memoryview(len(data).to_bytes(4, "big") + data)
+        while view:
+            try:
+                view = view[os.write(self.req_w, view):]
+            except BlockingIOError:
+                _, writable, _ = select.select([], [self.req_w], [], max(0.0, deadline - time.monotonic()))
+                if not writable:
+                    raise TimeoutError from None
+
+    def read_line(self, deadline: float) -> bytes:
+        """The worker's next line: the deadline is checked at every read, even while a long
+        line streams in, and each byte is scanned for the line's end once (linear time).
+        ``EOFError`` when the worker is gone, ``ValueError`` for a line over ``MAX_MESSAGE``."""
+        scanned = self.read_at
+        while (end := self.buffer.find(b"\n", scanned)) < 0:
+            if self.read_at:                  # drop the lines already returned
+                del self.buffer[:self.read_at]
+                self.read_at = 0
+            scanned = len(self.buffer)
+            if time.monotonic() > deadline:
+                raise TimeoutError
+            try:
+                chunk = os.read(self.resp_r, 1 << 20)
+            except BlockingIOError:
+                readable, _, _ = select.select([self.resp_r], [], [], max(0.0, deadline - time.monotonic()))
+                if not readable:
+                    raise TimeoutError from None
+                continue
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
+            if len(self.buffer) > MAX_MESSAGE:
+                raise ValueError("too long a message")
+        line = bytes(self.buffer[self.read_at:end])
+        self.read_at = end + 1
+        return line
+
+    def received_nothing(self) -> bool:
+        return not self.buffer
+
+    def close(self) -> None:
+        for fd in (self.req_w, self.resp_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
