@@ -1,11 +1,29 @@
 """How a worker is isolated: what it may see, bubblewrap's arguments, and which isolation grades here.
 
-The worker runs a copy of three modules (``worker.py``, ``calling.py``, ``plain.py``,
-:func:`worker_code`) on a ``sys.path`` of the Python installation and its site-packages
-only (:func:`site_dirs`), never a folder of the project. Around it, ``bwrap``
-(:func:`bwrap_arguments`) or, where namespaces are refused, ``process``
-(:mod:`autograder.sandbox.confinement`); :func:`resolve_isolation` probes once per process which one
-works and says in words what holds. :mod:`autograder.sandbox.subject` starts the worker with it.
+The worker runs a copy of ``autograder/worker`` (:func:`worker_code`) on a ``sys.path`` of
+the Python installation and its site-packages only (:func:`site_dirs`), never a folder of
+the project; its ``solutions`` is a façade served by the grader (:mod:`.served`). Around
+it, one of two isolations (``--isolation``; ``auto`` takes the first that works here):
+
+``bwrap``
+    bubblewrap (:func:`bwrap_arguments`): its own mount, PID, network, IPC and UTS
+    namespaces (``--unshare-all``; as root, all but the user namespace, and the worker then
+    becomes ``--sandbox-user``, or a user of its own, for good before anything else runs);
+    a read-only view of only ``/usr``, the Python installation, each site-packages folder
+    (with the project's packages masked) and the worker's code; a private ``/tmp``
+    (``TMP_MB``); no capabilities; the seccomp allow-list of ``process`` (``--seccomp``);
+    dies with the grader. Its arguments come through a pipe (``--args``), so not even
+    ``/proc/1/cmdline`` names a path of the grader's.
+``process``
+    where namespaces are refused (a stock Docker seccomp profile): Landlock, a seccomp
+    allow-list (no network sockets, no ptrace, no namespaces), a non-dumpable grader and no
+    capability (:mod:`.confinement`; but ``CAP_DAC_READ_SEARCH`` inside Landlock where the
+    worker's user cannot reach Python), the ``--sandbox-user`` or a user of its own when
+    grading as root, a worker that dies with the grader.
+
+:func:`resolve_isolation` probes once per process which one works and says in words what
+holds (the report says when none of these can keep the reference unreadable);
+:mod:`.process` starts the worker with it.
 """
 from __future__ import annotations
 
@@ -20,7 +38,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import confinement as jail
+from . import confinement
 from .limits import TMP_MB
 
 ISOLATIONS = ("auto", "bwrap", "process")
@@ -277,7 +295,7 @@ def _resolve_isolation(requested: str = "auto", user: str | None = None) -> Isol
     ids = user_ids(user)
     who = f"user {user}" if user else "the grader's user"
     if requested in ("auto", "bwrap"):
-        inside = ids or ((jail.WORKER_UID_BASE - 1,) * 2 if os.geteuid() == 0 else None)
+        inside = ids or ((confinement.WORKER_UID_BASE - 1,) * 2 if os.geteuid() == 0 else None)
         problem = _bwrap_problem(inside)
         if problem is None:
             if ids is None and inside is not None:
@@ -285,14 +303,14 @@ def _resolve_isolation(requested: str = "auto", user: str | None = None) -> Isol
             return Isolation("bwrap", "bwrap: own mount, PID, network, IPC and UTS namespaces; a read-only view "
                              "of Python and its packages only (no project files); "
                              f"private /tmp of {TMP_MB} MB; no capabilities; {who}; "
-                             + ("a seccomp allow-list; " if jail.seccomp_filter() is not None else "")
+                             + ("a seccomp allow-list; " if confinement.seccomp_filter() is not None else "")
                              + "resource limits")
         if requested == "bwrap":
             raise IsolationError(f"bubblewrap cannot isolate the worker here: {problem}")
     held = []
-    landlock = jail.landlock_abi() > 0
+    landlock = confinement.landlock_abi() > 0
     own = ids is None and os.geteuid() == 0         # root without --sandbox-user: a uid of its own per worker
-    read_search = own and not _python_reachable_by((jail.WORKER_UID_BASE - 1,) * 2)
+    read_search = own and not _python_reachable_by((confinement.WORKER_UID_BASE - 1,) * 2)
     if read_search and not landlock:
         raise IsolationError(
             f"the process isolation would run the worker as root: the Python installation "
@@ -302,7 +320,7 @@ def _resolve_isolation(requested: str = "auto", user: str | None = None) -> Isol
     if landlock:
         held.append("Landlock (only Python and its packages readable, no TCP)")
     held.append("seccomp (an allow-list: no network sockets, no ptrace, no namespaces)"
-                if jail.seccomp_filter() is not None
+                if confinement.seccomp_filter() is not None
                 else "no seccomp (pyseccomp or libseccomp missing)")
     if own:
         who = "a user of its own per worker" + (
@@ -311,7 +329,7 @@ def _resolve_isolation(requested: str = "auto", user: str | None = None) -> Isol
     held += ["a non-dumpable grader", "no capabilities" if not read_search else "no other capability", who,
              "resource limits"]
     reference = _reference_file()
-    probe = (jail.WORKER_UID_BASE - 1,) * 2 if own else ids
+    probe = (confinement.WORKER_UID_BASE - 1,) * 2 if own else ids
     hidden = landlock or (probe is not None and reference is not None and not _readable_by(reference, probe))
     if not hidden:
         held.append("WARNING: the reference files are readable by the worker (no Landlock here; "

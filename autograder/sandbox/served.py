@@ -1,5 +1,5 @@
 """The grader's half of the worker's ``solutions`` façade: it describes names and runs the
-reference for the worker, which never holds any of it (see :mod:`autograder.worker.main`).
+reference for the worker, which never holds any of it (its other half: :mod:`autograder.worker.facades`).
 
 A lesson's setup cell imports helpers from ``solutions`` (``design_matrix``, a state
 NamedTuple, a plotting function, an earlier chapter's ``linreg_grad`` ...) and a graded
@@ -14,8 +14,8 @@ zero. A chapter builds on the answers of the chapters before it, as its lesson d
 
 The exception is :data:`OPEN`: objectives whose code is no secret (test functions such as
 Rosenbrock's, none of them an exercise's answer, nothing but numpy inside). The worker
-gets their source and runs its own copy, instead of asking the grader at every call (about
-760 round trips a complete submission). ``tests/grader/test_isolation.py`` holds them to that.
+gets their source and runs its own copy, instead of asking the grader at every call.
+``tests/grader/test_isolation.py`` holds them to that.
 """
 from __future__ import annotations
 
