@@ -19,11 +19,12 @@ import threading
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 CHAPTERS = sorted(p.stem for p in (ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
-PAGES = ["book/intro", "book/how_to_use", "book/notation", "book/errata", "book/glossary", "book/api",
-         "book/bibliography"] + [f"lessons/{c}" for c in CHAPTERS]
+PAGES = [TOC["root"]] + [c["file"] for part in TOC["parts"] for c in part["chapters"]]   # every page of the book
 
 pytestmark = pytest.mark.book
 
