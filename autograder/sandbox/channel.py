@@ -2,7 +2,8 @@
 
 Both ends are non-blocking, so a worker that stops reading or writing costs a timeout,
 never a hang; a line is at most ``MAX_MESSAGE`` bytes, read in linear time with the
-deadline checked while it streams in.
+deadline checked while it streams in. Given the worker's pidfd, a read also ends when the
+worker has exited, even if a process it left behind still holds its end of the pipe.
 """
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ MAX_MESSAGE = 256 * 2**20    # the largest line a worker may send
 
 class Channel:
     """Writes frames (a 4-byte big-endian length, then JSON) to ``req_w``; reads the worker's
-    lines from ``resp_r``. Both descriptors are non-blocking."""
+    lines from ``resp_r``. Both descriptors are non-blocking. ``exited`` (a pidfd of the
+    worker's process, or None) becomes readable when the worker has exited."""
 
-    def __init__(self, req_w: int, resp_r: int):
-        self.req_w, self.resp_r = req_w, resp_r
+    def __init__(self, req_w: int, resp_r: int, exited: int | None = None):
+        self.req_w, self.resp_r, self.exited = req_w, resp_r, exited
         self.buffer, self.read_at = bytearray(), 0
 
     def send(self, message, deadline: float) -> None:
@@ -30,7 +32,10 @@ class Channel:
             try:
                 view = view[os.write(self.req_w, view):]
             except BlockingIOError:
-                _, writable, _ = select.select([], [self.req_w], [], max(0.0, deadline - time.monotonic()))
+                gone, writable, _ = select.select(self._exit(), [self.req_w], [],
+                                                  max(0.0, deadline - time.monotonic()))
+                if gone and not writable:
+                    raise BrokenPipeError("the worker has exited") from None
                 if not writable:
                     raise TimeoutError from None
 
@@ -49,9 +54,12 @@ class Channel:
             try:
                 chunk = os.read(self.resp_r, 1 << 20)
             except BlockingIOError:
-                readable, _, _ = select.select([self.resp_r], [], [], max(0.0, deadline - time.monotonic()))
+                readable, _, _ = select.select([self.resp_r, *self._exit()], [], [],
+                                               max(0.0, deadline - time.monotonic()))
                 if not readable:
                     raise TimeoutError from None
+                if self.resp_r not in readable and self._drained():
+                    raise EOFError from None          # exited, and all it wrote has been read
                 continue
             if not chunk:
                 raise EOFError
@@ -62,11 +70,23 @@ class Channel:
         self.read_at = end + 1
         return line
 
+    def _exit(self) -> list[int]:
+        return [] if self.exited is None else [self.exited]
+
+    def _drained(self) -> bool:
+        """Nothing left in the pipe (the worker has exited, so nothing more will come from it)."""
+        try:
+            chunk = os.read(self.resp_r, 1 << 20)
+        except BlockingIOError:
+            return True
+        self.buffer += chunk
+        return not chunk
+
     def received_nothing(self) -> bool:
         return not self.buffer
 
     def close(self) -> None:
-        for fd in (self.req_w, self.resp_r):
+        for fd in (self.req_w, self.resp_r, *self._exit()):
             try:
                 os.close(fd)
             except OSError:

@@ -161,7 +161,11 @@ class WorkerProcess:
                 os.close(fd)
         self.output = Output(out_r)
         self.output.start()
-        self.channel = Channel(req_w, resp_r)
+        try:
+            exited = os.pidfd_open(self.proc.pid)     # readable once the worker has exited (Linux >= 5.3)
+        except (AttributeError, OSError):
+            exited = None
+        self.channel = Channel(req_w, resp_r, exited)
         return self
 
     def _preexec(self) -> None:          # runs in the child between fork and exec

@@ -69,6 +69,34 @@ def test_a_gone_worker_and_a_too_long_line(ends, monkeypatch):
         channel.read_line(time.monotonic() + 1)
 
 
+
+@pytest.mark.parametrize("watched", [True, False], ids=["pidfd", "no pidfd"])
+def test_an_exited_worker_ends_a_read_though_its_leftover_holds_the_pipe(watched):
+    """A worker that has exited (here: killed by its own submission) while a process it left
+    behind holds its end of the pipe: with the worker's pidfd the read ends at once (the grader
+    then kills the leftover), without one it costs the whole deadline."""
+    import subprocess
+    req_r, req_w = os.pipe()
+    resp_r, resp_w = os.pipe()
+    os.set_blocking(req_w, False)
+    os.set_blocking(resp_r, False)
+    worker = subprocess.Popen(["sh", "-c", "printf 'last line\\n'; sleep 30 & exit 0"], stdout=resp_w,
+                              start_new_session=True)
+    os.close(resp_w)
+    channel = Channel(req_w, resp_r, os.pidfd_open(worker.pid) if watched else None)   # as the grader: at once
+    worker.wait()
+    try:
+        assert channel.read_line(time.monotonic() + 5) == b"last line"   # what it wrote before it exited
+        started = time.monotonic()
+        with pytest.raises(EOFError if watched else TimeoutError):
+            channel.read_line(time.monotonic() + 2)
+        assert (time.monotonic() - started < 1) == watched
+    finally:
+        os.killpg(worker.pid, 9)
+        channel.close()
+        os.close(req_r)
+
+
 def test_what_a_reply_brings_is_bounded():
     reply = capped({"error": "e" * (MAX_TEXT + 5), "errors": list(range(MAX_LIST + 3))})
     assert len(reply["error"]) < MAX_TEXT + 30 and reply["error"].endswith(f"({MAX_TEXT + 5} characters)")
