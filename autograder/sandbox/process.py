@@ -15,6 +15,7 @@ itself (and every process of a worker's own user).
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -35,23 +36,54 @@ SPAWN_TRIES = 3              # attempts at starting a worker (fork can fail for 
 
 
 class Output(threading.Thread):
-    """Drains the worker's stdout/stderr, keeping the first OUTPUT_CAP bytes."""
+    """Drains the worker's stdout/stderr, keeping the first OUTPUT_CAP bytes.
+
+    The worker is unbuffered (``-u``), so what it printed before a reply is in the pipe when
+    the reply arrives: :meth:`drain` reads it then, so ``total`` counts it."""
 
     def __init__(self, fd: int):
         super().__init__(daemon=True)
         self.fd, self.kept, self.total = fd, bytearray(), 0
+        self.lock = threading.Lock()          # one reader at a time: no chunk read but not yet counted
+        if fd >= 0:
+            os.set_blocking(fd, False)
 
     def run(self) -> None:
         while True:
             try:
-                chunk = os.read(self.fd, 65536)
+                select.select([self.fd], [], [])
+            except (OSError, ValueError):
+                return
+            if not self.drain():
+                return
+
+    def drain(self) -> bool:
+        """Read all the pipe holds now (False at its end or once closed)."""
+        if self.fd < 0:
+            return False
+        with self.lock:
+            while True:
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except BlockingIOError:
+                    return True
+                except OSError:
+                    return False
+                if not chunk:
+                    return False
+                self.total += len(chunk)
+                if len(self.kept) < OUTPUT_CAP:
+                    self.kept += chunk[: OUTPUT_CAP - len(self.kept)]
+
+    def close(self) -> None:
+        """Close the pipe (what was read is kept); later drains read nothing."""
+        with self.lock:
+            fd, self.fd = self.fd, -1
+        if fd >= 0:
+            try:
+                os.close(fd)
             except OSError:
-                return
-            if not chunk:
-                return
-            self.total += len(chunk)
-            if len(self.kept) < OUTPUT_CAP:
-                self.kept += chunk[: OUTPUT_CAP - len(self.kept)]
+                pass
 
     def text(self, start: int = 0) -> str:
         return self.kept[start:].decode("utf-8", "replace")
@@ -237,9 +269,6 @@ class WorkerProcess:
             self.pids.remove()
             self.pids = None
         self.output.join(timeout=2)
-        try:
-            os.close(self.output.fd)
-        except OSError:
-            pass
+        self.output.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.proc = None

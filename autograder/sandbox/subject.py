@@ -140,6 +140,7 @@ class WorkerSubject(Conversation):
         left = max(0.0, self.ends - time.monotonic())
         self.budget = self.budget_given = min(WALL_FACTOR * self.timeout, left)
         self.callback_left = self.timeout
+        self.output.drain()
         self.output_mark = self.output.total
         if self.request({"op": "begin", "cpu": self.timeout, "cpus": cpus()}, "starting the exercise") is not None:
             self.in_exercise = True
@@ -161,6 +162,7 @@ class WorkerSubject(Conversation):
         """How much the submission printed since the exercise began, and the start of it."""
         if self.load_failure:
             return 0, ""
+        self.output.drain()                   # what it printed before its last reply
         n = self.output.total - self.output_mark
         return n, self.output.text(min(self.output_mark, len(self.output.kept))) if n else ""
 

@@ -392,6 +392,7 @@ def step_decay(step, *, lr0, drop=0.5, every=10):
 
 # --- 17. a sleeping submission ------------------------------------------------------------------
 
+@pytest.mark.slow                     # it waits for the submission's time budget
 @pytest.mark.parametrize("isolation", ISOLATIONS)
 def test_a_sleeping_submission_is_bounded_as_a_whole(isolation, tmp_path):
     source = '''

@@ -99,7 +99,7 @@ def scores(report):
     return {ex: score for ex, (score, _, _) in report.by_exercise().items()}
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in ("sleep forever", "output flood") else n
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in ("sleep forever", "output flood", "infinite loop", "recursion past the C stack") else n
                                   for n in HOSTILE])
 def test_hostile_submission(name, tmp_path):
     source, words = HOSTILE[name]

@@ -82,8 +82,9 @@ def test_reference_scores_full_marks(ex):
 
 @pytest.mark.parametrize("ex,mistake", MISTAKES, ids=[f"{ex.id}-{m.function.__name__}-{i}" for i, (ex, m) in enumerate(MISTAKES)])
 def test_every_mistake_loses_points_and_is_diagnosed(ex, mistake):
+    """At one far seed; the slow test below tries seeds 0, 1, ... (``OLF_MISTAKE_SEEDS``)."""
     functions = {**ex.functions, mistake.replaces: mistake.function}
-    for seed in (0, 987654):
+    for seed in (987654,):
         outcomes = run_exercise(ex, LocalSubject(functions), seed)
         failed = [o for o in outcomes if not o.passed]
         assert failed, f"the mistake '{mistake.description}' passes every test of {ex.id}"

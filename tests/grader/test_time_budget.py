@@ -25,6 +25,7 @@ def scores(report):
     return {ex: s for ex, (s, _m, _st) in report.by_exercise().items()}
 
 
+@pytest.mark.slow                     # it waits for a slowed grader
 @pytest.mark.parametrize("isolation", ["bwrap", "process"])
 def test_a_slow_grader_does_not_time_out_correct_code(isolation, tmp_path, monkeypatch):
     """The reference helpers the grader runs take, together, longer than the student's CPU
