@@ -60,7 +60,11 @@ What the isolation promises against one submission harming others (issue 19, ite
   ``--sandbox-user`` (or a grader that is not root and its workers) can signal each other and
   reach each other's abstract sockets. Without Landlock at all (< 5.13) the reference is hidden
   only when it is unreadable to the worker's user (the report then warns), and a grader that is
-  root needs a Python every user can read (see *Capabilities*).
+  root needs a Python every user can read (see *Capabilities*). The isolation uses nothing of
+  Landlock ABI 7 (kernel 6.15: audit logs only), so a kernel without it promises all of the above;
+  below ABI 5 (< 6.10) device ioctls, below ABI 4 (< 6.7) TCP and below ABI 3 (< 6.2) truncation
+  are not Landlock's: the seccomp allow-list still refuses every socket but ``AF_UNIX``, and the
+  files a worker may write are its own folder's.
 
 Not closed here (issue 19):
 
