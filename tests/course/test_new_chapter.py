@@ -25,7 +25,7 @@ def test_new_chapter_creates_files_that_parse_and_sync(tmp_path):
     for folder in ("autograder", "solutions"):
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
     for folder in ("lessons", "tests/reference"):
-        (tmp_path / folder).mkdir()
+        (tmp_path / folder).mkdir(parents=True)
     done = run(tmp_path, "-m", "autograder", "new-chapter", "9", "schedules", 'Learning-rate "schedules"')
     assert done.returncode == 0, done.stderr
     for name in FILES:

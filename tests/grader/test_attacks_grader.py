@@ -7,15 +7,15 @@ full marks; each runs under both isolations where the worker is involved.
 What the isolation promises against one submission harming others (issue 19, items 6-8):
 
 * **Whose processes** (items 6-8). A grader running as root runs each worker as a user of its
-  own (``jail.worker_ids``: a uid and gid from ``2**30`` on that no account uses, no
+  own (``confinement.worker_ids``: a uid and gid from ``2**30`` on that no account uses, no
   supplementary group), under both isolations, unless ``--sandbox-user`` names one: a worker
   is never uid 0 and cannot signal its neighbours or the grader. A grader that is not root
   runs its workers as itself.
 * **Processes** (item 6). Where the grader (root) can make a pids cgroup (cgroup2 if its
   children get the ``pids`` controller, else the v1 ``pids`` hierarchy) each worker gets its
-  own, at most ``jail.PIDS_MAX`` (64) processes and threads, entered before it runs anything of
+  own, at most ``confinement.PIDS_MAX`` (64) processes and threads, entered before it runs anything of
   the submission. Without one (Gradescope, Docker without a writable ``/sys/fs/cgroup``) a
-  worker of its own user has ``RLIMIT_NPROC`` = ``jail.PIDS_MAX``, which counts that user's
+  worker of its own user has ``RLIMIT_NPROC`` = ``confinement.PIDS_MAX``, which counts that user's
   processes only: the bound is still its own. A fork bomb (``posix.fork`` past the patched
   ``os.fork``) then fills only its own worker. Only ``--sandbox-user`` shares a bound (256
   processes of that user, where no cgroup can be made), and a grader that is not root has none
@@ -45,7 +45,7 @@ What the isolation promises against one submission harming others (issue 19, ite
   (``--sandbox-user`` a user who can read Python, bubblewrap, a readable Python), never running
   the worker as root. Under ``bwrap`` the worker has no capability (its bounding set keeps
   ``CAP_SETUID``/``CAP_SETGID``, unusable by a non-root process with ``no_new_privs``).
-* **seccomp** (item 8, both isolations). An allow-list (``jail.SYSCALLS``), measured on the
+* **seccomp** (item 8, both isolations). An allow-list (``confinement.SYSCALLS``), measured on the
   graded tests with Python, numpy/OpenBLAS, SciPy and torch (CPU); every other call fails with
   ENOSYS: sockets but ``AF_UNIX``, ``ptrace``, ``process_vm_*``, namespaces (``unshare``,
   ``setns``, ``clone`` with a ``CLONE_NEW*`` flag; ``clone3`` falls back to ``clone``),
@@ -164,7 +164,7 @@ def test_the_reference_never_runs_through_a_forged_callback(isolation, tmp_path)
 def test_the_facade_decides_on_decoded_functions_not_on_text():
     """Every spelling of the same call is refused: the decision is on the decoded objects, and a
     helper is checked whole (a function passed to it, in a partial, in a list)."""
-    from autograder.sandbox import served as facade
+    from autograder.sandbox import served
     from autograder.worker.plain import dumps
     from solutions import losses
     refused = {"mse_loss": losses.mse_loss}
@@ -174,14 +174,14 @@ def test_the_facade_decides_on_decoded_functions_not_on_text():
                  '{"__partial__": [{"__function__" :["solutions.losses","mse_loss"]}, [' + y + '], {}]}',
                  '{"__tuple__": [[{"__function__":  ["solutions.losses", "mse_loss"]}]]}'):
         args = '[[' + init + ', null, ' + y + ', null], {"__dict__": {"steps": 0}}]'
-        answer = facade.call("solutions.common", "run", args, refused=refused, sent=set())
+        answer = served.call("solutions.common", "run", args, refused=refused, sent=set())
         assert answer["status"] == "refused", (init, answer)
     ok = '[[null, null, ' + y + ', null], {"__dict__": {"steps": 0}}]'
-    assert facade.call("solutions.common", "run", ok, refused=refused, sent=set())["status"] == "ok"
+    assert served.call("solutions.common", "run", ok, refused=refused, sent=set())["status"] == "ok"
 
 
 def test_a_helper_is_checked_whole_defaults_closures_and_nested_code():
-    from autograder.sandbox import served as facade
+    from autograder.sandbox import served
     from solutions import losses
 
     def by_default(x, f=losses.mse_loss):
@@ -199,7 +199,7 @@ def test_a_helper_is_checked_whole_defaults_closures_and_nested_code():
 
     for fn in (by_default, nested, closure):
         fn.__module__ = "solutions.fake"
-        assert losses.mse_loss in facade._reach(fn), fn
+        assert losses.mse_loss in served._reach(fn), fn
 
 
 # --- 2. symbolic links ------------------------------------------------------------------------
@@ -439,8 +439,8 @@ def mse_loss(y_pred, y):
 
 def _no_pids_cgroup() -> bool:
     """No pids cgroup can be made here (not root, Gradescope, Docker): the cases that need one skip."""
-    from autograder.sandbox import confinement as jail
-    group = jail.PidsGroup.make()
+    from autograder.sandbox import confinement
+    group = confinement.PidsGroup.make()
     if group is not None:
         group.remove()
     return group is None
@@ -457,11 +457,11 @@ def test_a_fork_bomb_is_bounded_per_worker(isolation, tmp_path):
 @pytest.mark.parametrize("isolation", ISOLATIONS)
 def test_a_fork_bomb_is_bounded_per_worker_without_a_cgroup(isolation, tmp_path, monkeypatch):
     """Where no cgroup can be made, a worker of root's grader is a user of its own with
-    ``RLIMIT_NPROC`` = ``jail.PIDS_MAX``: the bound is its own, not shared with its neighbours."""
-    from autograder.sandbox import confinement as jail
+    ``RLIMIT_NPROC`` = ``confinement.PIDS_MAX``: the bound is its own, not shared with its neighbours."""
+    from autograder.sandbox import confinement
     if os.geteuid() != 0:
         pytest.skip("a user of its own per worker needs a grader running as root")
-    monkeypatch.setattr(jail.PidsGroup, "make", classmethod(lambda cls, limit=jail.PIDS_MAX: None))
+    monkeypatch.setattr(confinement.PidsGroup, "make", classmethod(lambda cls, limit=confinement.PIDS_MAX: None))
     assert_only_ex1_1_lost(grade(tmp_path, FORK_BOMB, isolation))
 
 
@@ -516,8 +516,8 @@ def test_no_descendant_outlives_its_grading(isolation, tmp_path):
 def test_no_descendant_outlives_its_grading_without_a_cgroup(tmp_path, monkeypatch):
     """Where no cgroup can be made (Gradescope, Docker), the ``process`` worker is a subreaper:
     its detached descendants stay in its tree, and the grader kills that tree."""
-    from autograder.sandbox import confinement as jail
-    monkeypatch.setattr(jail.PidsGroup, "make", classmethod(lambda cls, limit=jail.PIDS_MAX: None))
+    from autograder.sandbox import confinement
+    monkeypatch.setattr(confinement.PidsGroup, "make", classmethod(lambda cls, limit=confinement.PIDS_MAX: None))
     _assert_nothing_left(tmp_path, "process")
 
 
@@ -526,10 +526,10 @@ def test_nothing_outlives_a_worker_killed_by_its_own_submission_without_a_cgroup
     """The detached process's worker dies first (the submission kills it), so the sleeper is
     re-parented out of its tree: a worker of root's grader is a user of its own, and closing it
     kills every process of that user."""
-    from autograder.sandbox import confinement as jail
+    from autograder.sandbox import confinement
     if os.geteuid() != 0:
         pytest.skip("a user of its own per worker needs a grader running as root")
-    monkeypatch.setattr(jail.PidsGroup, "make", classmethod(lambda cls, limit=jail.PIDS_MAX: None))
+    monkeypatch.setattr(confinement.PidsGroup, "make", classmethod(lambda cls, limit=confinement.PIDS_MAX: None))
     _assert_nothing_left(tmp_path, isolation, then="time.sleep(0.3); os.kill(os.getppid(), signal.SIGKILL)")
 
 
@@ -537,7 +537,7 @@ def test_no_worker_outlives_a_killed_grader(tmp_path):
     """``kill -9`` of the grader mid-grading: its workers (``PR_SET_PDEATHSIG``; bubblewrap's
     ``--die-with-parent``) and the child grading the exercise (``PR_SET_PDEATHSIG`` from the worker)
     die with it; none is left after 5 s."""
-    from autograder.sandbox import confinement as jail
+    from autograder.sandbox import confinement
     path = tmp_path / "sleeper.py"
     path.write_text(GOOD_GRAD + "\nimport time\n\ndef mse_loss(y_pred, y):\n    time.sleep(60)\n", encoding="utf-8")
     for isolation in ISOLATIONS:
@@ -547,10 +547,10 @@ def test_no_worker_outlives_a_killed_grader(tmp_path):
                                   cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             ends, workers = time.monotonic() + 60, []
-            while time.monotonic() < ends and not _grading(jail.descendants(grader.pid)):
+            while time.monotonic() < ends and not _grading(confinement.descendants(grader.pid)):
                 time.sleep(0.1)
             time.sleep(0.5)
-            workers = jail.descendants(grader.pid)
+            workers = confinement.descendants(grader.pid)
             assert workers, "the grader never started a worker"
         finally:
             grader.kill()
@@ -656,12 +656,12 @@ def test_a_root_grader_never_runs_a_worker_as_root_without_landlock(monkeypatch)
     """Where the worker's own user cannot reach the Python installation (here: under ``/root``)
     and no Landlock would confine the capability that reaches it, ``process`` refuses to grade,
     naming the fixes; it never falls back to uid 0."""
-    from autograder.sandbox import bubblewrap as isolation, confinement as jail
+    from autograder.sandbox import bubblewrap, confinement
     if os.geteuid() != 0:
         pytest.skip("a user of its own per worker needs a grader running as root")
-    monkeypatch.setattr(jail, "landlock_abi", lambda: 0)
+    monkeypatch.setattr(confinement, "landlock_abi", lambda: 0)
     try:
-        held = isolation._resolve_isolation.__wrapped__("process", None)
+        held = bubblewrap._resolve_isolation.__wrapped__("process", None)
     except IsolationError as exc:                       # Python out of reach (as here)
         assert "--sandbox-user" in str(exc)
         return
@@ -718,8 +718,8 @@ def mse_loss(y_pred, y):
 
 @pytest.mark.parametrize("isolation", ISOLATIONS)
 def test_seccomp_allows_only_what_grading_needs(isolation, tmp_path):
-    from autograder.sandbox import confinement as jail
-    if jail.seccomp_filter() is None:
+    from autograder.sandbox import confinement
+    if confinement.seccomp_filter() is None:
         pytest.skip("no seccomp here (pyseccomp or libseccomp missing)")
     assert_only_ex1_1_lost(grade(tmp_path, OUTSIDE_THE_ALLOW_LIST, isolation))
 

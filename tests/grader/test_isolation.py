@@ -320,20 +320,20 @@ def test_the_facade_refuses_the_exercise_under_any_name_or_as_an_argument():
     not under another name of the same object, not handed to another reference function."""
     import numpy as np
 
-    from autograder.sandbox import served as facade
+    from autograder.sandbox import served
     from autograder.worker.plain import dumps
     from solutions import losses
     refused = {"mse_loss": losses.mse_loss}
     args = dumps(([np.ones(3), np.zeros(3)], {}))
-    assert facade.call("solutions.losses", "mse_loss", args, refused=refused, sent=set())["status"] == "refused"
+    assert served.call("solutions.losses", "mse_loss", args, refused=refused, sent=set())["status"] == "refused"
     alias = {"another_name": losses.mse_loss}
-    assert facade.call("solutions.losses", "mse_loss", args, refused=alias, sent=set())["status"] == "refused"
+    assert served.call("solutions.losses", "mse_loss", args, refused=alias, sent=set())["status"] == "refused"
     handed = dumps(([losses.mse_loss], {}))
-    assert facade.call("solutions.losses", "sigmoid", handed, refused=refused, sent=set())["status"] == "refused"
-    ok = facade.call("solutions.losses", "mse_loss", args, refused={}, sent=set())
-    assert ok["status"] == "ok" and facade.loads(ok["value"]) == 1.0                  # another exercise's helper
-    assert facade.call("autograder.tests.test_losses", "anything", args, refused={}, sent=set())["status"] == "refused"
-    assert facade.describe("solutions.losses", "__file__") == {"kind": "missing"}
+    assert served.call("solutions.losses", "sigmoid", handed, refused=refused, sent=set())["status"] == "refused"
+    ok = served.call("solutions.losses", "mse_loss", args, refused={}, sent=set())
+    assert ok["status"] == "ok" and served.loads(ok["value"]) == 1.0                  # another exercise's helper
+    assert served.call("autograder.tests.test_losses", "anything", args, refused={}, sent=set())["status"] == "refused"
+    assert served.describe("solutions.losses", "__file__") == {"kind": "missing"}
 
 
 def test_the_facade_refuses_a_helper_that_runs_the_answer():
@@ -341,13 +341,13 @@ def test_the_facade_refuses_a_helper_that_runs_the_answer():
     ``bfgs_update``) is refused too; with nothing refused it is served."""
     import numpy as np
 
-    from autograder.sandbox import served as facade
+    from autograder.sandbox import served
     from autograder.worker.plain import dumps
     from solutions import common, newton
     args = dumps(([common.rosenbrock, common.rosenbrock_grad, np.array([-1.0, 1.0])], {"max_iter": 3}))
-    refused = facade.call("solutions.newton", "bfgs", args, refused={"bfgs_update": newton.bfgs_update}, sent=set())
+    refused = served.call("solutions.newton", "bfgs", args, refused={"bfgs_update": newton.bfgs_update}, sent=set())
     assert refused["status"] == "refused" and "bfgs_update" in refused["error"], refused
-    assert facade.call("solutions.newton", "bfgs", args, refused={}, sent=set())["status"] == "ok"
+    assert served.call("solutions.newton", "bfgs", args, refused={}, sent=set())["status"] == "ok"
 
 
 def test_the_private_tmp_cannot_fill_the_memory(tmp_path):
@@ -366,7 +366,7 @@ def test_the_private_tmp_cannot_fill_the_memory(tmp_path):
 
 def test_every_lesson_builds_only_on_earlier_chapters():
     """The answers a lesson imports from ``solutions`` are of earlier chapters: while a chapter
-    is graded, the facade refuses its own chapter's answers and later ones', so a lesson's
+    is graded, the grader's façade (``served``) refuses its own chapter's answers and later ones', so a lesson's
     given code never is."""
     import ast
     import json
@@ -410,7 +410,7 @@ def test_a_worker_started_ahead_of_time_survives_until_it_is_used():
 
 
 def test_the_open_functions_hold_no_secret():
-    """The functions whose source the worker gets (``facade.OPEN``) are module-level, read no
+    """The functions whose source the worker gets (``served.OPEN``) are module-level, read no
     global but numpy, and are no exercise's function under any name; the copy the worker
     compiles from the source computes what the function does."""
     import importlib
@@ -418,23 +418,23 @@ def test_the_open_functions_hold_no_secret():
 
     import numpy as np
 
-    from autograder.sandbox import served as facade
+    from autograder.sandbox import served
     exercises = load_exercises()
     answers = {f for ex in exercises.values() for f in getattr(ex, "functions", {}).values()}
     names = {n for ex in exercises.values() for n in getattr(ex, "functions", {})}
-    assert len(facade.OPEN) >= 8
+    assert len(served.OPEN) >= 8
     vector = np.array([0.3, -0.7])
     sample = {"theta": vector, "params": vector, "x": vector, "A": np.array([[2.0, 0.5], [0.5, 1.0]]),
               "b": np.array([1.0, -1.0]), "c": 0.25}
-    for module, name in sorted(facade.OPEN):
+    for module, name in sorted(served.OPEN):
         fn = getattr(importlib.import_module(module), name)
         assert (fn.__module__, fn.__qualname__) == (module, name)
         assert name not in names and all(fn is not f for f in answers), f"{module}.{name} is graded"
         seen = inspect.getclosurevars(fn)
         assert not seen.nonlocals and set(seen.globals) <= {"np"}, f"{module}.{name} reads {sorted(seen.globals)}"
-        assert facade.describe(module, name) == {"kind": "open", "source": inspect.getsource(fn)}
+        assert served.describe(module, name) == {"kind": "open", "source": inspect.getsource(fn)}
         scope = {"np": np}
-        exec(compile(facade.open_source(module, name), "<open>", "exec"), scope)
+        exec(compile(served.open_source(module, name), "<open>", "exec"), scope)
         args = [sample[p.name] for p in inspect.signature(fn).parameters.values() if p.default is p.empty]
         assert np.array_equal(scope[name](*args), fn(*args)), f"{module}.{name}"
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-import autograder.sandbox.served as facade
+from autograder.sandbox import served
 from autograder.framework import load_exercises, select
 from autograder.grade import grade_submission
 from autograder.sandbox.limits import Limits
@@ -31,12 +31,12 @@ def test_a_slow_grader_does_not_time_out_correct_code(isolation, tmp_path, monke
     """The reference helpers the grader runs take, together, longer than the student's CPU
     budget: that budget is the student's own code's. (Their wall-clock time is charged to the
     exercise's wall-clock budget, ten times as long: a callback is never unbounded.)"""
-    slow = facade.call
+    slow = served.call
 
     def sluggish(*args, **kwargs):
         time.sleep(0.4)
         return slow(*args, **kwargs)
-    monkeypatch.setattr(facade, "call", sluggish)
+    monkeypatch.setattr(served, "call", sluggish)
     path = tmp_path / "s.py"
     path.write_text(GOOD + '''
 from solutions.losses import sigmoid
