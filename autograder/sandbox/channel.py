@@ -43,7 +43,7 @@ class Channel:
         """The worker's next line: the deadline is checked at every read, even while a long
         line streams in, and each byte is scanned for the line's end once (linear time).
         ``EOFError`` when the worker is gone, ``ValueError`` for a line over ``MAX_MESSAGE``."""
-        scanned = self.read_at
+        scanned, gone = self.read_at, False
         while (end := self.buffer.find(b"\n", scanned)) < 0:
             if self.read_at:                  # drop the lines already returned
                 del self.buffer[:self.read_at]
@@ -54,12 +54,13 @@ class Channel:
             try:
                 chunk = os.read(self.resp_r, 1 << 20)
             except BlockingIOError:
+                if gone:                              # exited, and all it wrote has been read
+                    raise EOFError from None
                 readable, _, _ = select.select([self.resp_r, *self._exit()], [], [],
                                                max(0.0, deadline - time.monotonic()))
                 if not readable:
                     raise TimeoutError from None
-                if self.resp_r not in readable and self._drained():
-                    raise EOFError from None          # exited, and all it wrote has been read
+                gone = self.resp_r not in readable    # the worker exited: read what is left, then stop
                 continue
             if not chunk:
                 raise EOFError
@@ -72,15 +73,6 @@ class Channel:
 
     def _exit(self) -> list[int]:
         return [] if self.exited is None else [self.exited]
-
-    def _drained(self) -> bool:
-        """Nothing left in the pipe (the worker has exited, so nothing more will come from it)."""
-        try:
-            chunk = os.read(self.resp_r, 1 << 20)
-        except BlockingIOError:
-            return True
-        self.buffer += chunk
-        return not chunk
 
     def received_nothing(self) -> bool:
         return not self.buffer

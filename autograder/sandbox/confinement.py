@@ -305,23 +305,29 @@ def worker_ids() -> tuple[int, int]:
     return uid, uid
 
 
-def processes_of(uid: int) -> list[int]:
-    """Every living process whose real, effective or saved user is ``uid``."""
-    found = []
+def _each_process(name: str):
+    """``(pid, contents of /proc/<pid>/<name>)`` for every process that can be read now."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            with open(f"/proc/{entry}/status", "rb") as f:
-                status = f.read()
-        except OSError:
+            with open(f"/proc/{entry}/{name}", "rb") as f:
+                data = f.read()
+        except OSError:                       # gone since, or not ours to read
             continue
+        yield int(entry), data
+
+
+def processes_of(uid: int) -> list[int]:
+    """Every living process whose real, effective or saved user is ``uid``."""
+    found = []
+    for pid, status in _each_process("status"):
         at = status.find(b"\nUid:")
         state = status.find(b"\nState:")
         if at < 0 or status[state + 8:state + 10].strip() in (b"Z", b"X"):
             continue
         if str(uid).encode() in status[at + 5:status.find(b"\n", at + 1)].split()[:3]:
-            found.append(int(entry))
+            found.append(pid)
     return found
 
 
@@ -496,16 +502,13 @@ def become_subreaper() -> None:
 def _living_children() -> dict[int, list[int]]:
     """ppid -> pids of every process on the machine that is not a zombie."""
     tree: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for pid, stat in _each_process("stat"):
         try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                state, ppid = f.read().rsplit(b")", 1)[1].split()[:2]
-        except (OSError, ValueError):
+            state, ppid = stat.rsplit(b")", 1)[1].split()[:2]
+        except ValueError:
             continue
         if state != b"Z":
-            tree.setdefault(int(ppid), []).append(int(entry))
+            tree.setdefault(int(ppid), []).append(pid)
     return tree
 
 
